@@ -1,0 +1,14 @@
+/*
+ * asmtp: an asynchronous SMTP client library.
+ *
+ * This umbrella header includes the whole public API.
+ */
+#ifndef ASMTP_H
+#define ASMTP_H
+
+#include "asmtp/version.h"
+#include "asmtp/error.h"
+#include "asmtp/types.h"
+#include "asmtp/session.h"
+
+#endif
