@@ -58,8 +58,15 @@ ASMTP__HIDDEN int asmtp__command_vrfy(asmtp__buf *out, const char *arg);
 ASMTP__HIDDEN int asmtp__command_expn(asmtp__buf *out, const char *arg);
 ASMTP__HIDDEN int asmtp__command_help(asmtp__buf *out, const char *arg);
 ASMTP__HIDDEN int asmtp__command_starttls(asmtp__buf *out);
-/* "AUTH mechanism" or "AUTH mechanism initial_response"; an initial
- * response of length 0 with non-NULL pointer is sent as "=" (RFC 4954). */
+/*
+ * "AUTH mechanism" or "AUTH mechanism initial_response". mechanism is a
+ * SASL name (RFC 4422 3.1): uppercase letters, digits, '-' and '_'. The
+ * initial response is already base64 and is sent as given; NULL sends
+ * none, and a non-NULL response of length 0 is sent as "=" (RFC 4954 4).
+ * Exception to the 512-octet limit: RFC 4954 4 lets an AUTH line with an
+ * initial response reach 12288 octets, CRLF included, and that is the
+ * limit here. The response is copied into out only, never onto the stack.
+ */
 ASMTP__HIDDEN int asmtp__command_auth(asmtp__buf *out, const char *mechanism,
                                       const char *initial_response,
                                       size_t initial_response_len);
