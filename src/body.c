@@ -1,5 +1,5 @@
 /*
- * Body encoder (see body.h). Each chunk is scanned a word at a time for the
+ * Body encoder (see body.h). Each chunk is searched with memchr() for the
  * next CR or LF. Where the output equals the input (CRLF line ends, lines
  * not starting with '.') the input is copied in whole spans; a bare CR or
  * LF is written as CRLF, and a leading '.' is doubled in DATA mode.
@@ -10,80 +10,74 @@
 
 #include "asmtp/error.h"
 
-#define ONES  0x0101010101010101u
 #define LOWS  0x7f7f7f7f7f7f7f7fu
 #define HIGHS 0x8080808080808080u
 
-/* 0x80 in each byte of word that is zero, 0x00 in the others. Exact: no
- * carry crosses a byte. */
+/* 0x80 in each byte of word that is zero, 0x00 in the others. */
 static inline uint64_t zero_bytes(uint64_t word)
 {
     return ~(((word & LOWS) + LOWS) | word | LOWS);
 }
 
-/* 0x80 in each byte of word that is CR or LF. */
-static inline uint64_t line_end_bytes(uint64_t word)
+/* Note 8-bit and NUL octets, a word at a time. CR and LF are neither, so
+ * the raw chunk gives the answer for the normalised content. */
+static void scan_octets(asmtp__body_encoder *enc, const unsigned char *p,
+                        size_t len)
 {
-    return zero_bytes(word ^ (ONES * '\r')) | zero_bytes(word ^ (ONES * '\n'));
-}
-
-static inline uint64_t load_word(const unsigned char *p)
-{
-    uint64_t word;
-
-    memcpy(&word, p, sizeof word);
-    return word;
-}
-
-/* The 8-bit and NUL octets seen, as 0x80 bits in any byte. */
-struct octets {
-    uint64_t high;
-    uint64_t zero;
-};
-
-/* The index of the first byte in memory marked in a nonzero mask. */
-static inline size_t first_marked(const unsigned char *p, uint64_t mask)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    (void)p;
-    return (size_t)__builtin_ctzll(mask) / 8;
-#else
+    uint64_t high = 0, zero = 0;
     size_t i = 0;
 
-    (void)mask;
-    while (p[i] != '\r' && p[i] != '\n')
-        i++;
-    return i;
-#endif
+    if (enc->eight_bit && enc->nul)
+        return;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+
+        memcpy(&word, p + i, sizeof word);
+        high |= word;
+        zero |= zero_bytes(word);
+    }
+    for (; i < len; i++) {
+        high |= p[i];
+        zero |= p[i] == 0;
+    }
+    enc->eight_bit = enc->eight_bit || (high & HIGHS) != 0;
+    enc->nul = enc->nul || zero != 0;
 }
 
 /*
- * The first CR or LF in [p, end), or end. Notes the 8-bit and NUL octets
- * of every word read on the way; a word may reach past the line end, but
- * never past end, and CR and LF are neither 8-bit nor NUL, so over the
- * chunk this gives the answer for the normalised content.
+ * Finds line ends in a chunk with one memchr() for CR and one for LF. The
+ * next LF is remembered until the search passes it, so that each octet is
+ * searched at most once for each, even in a long run of bare CRs.
  */
-static const unsigned char *find_line_end(const unsigned char *p,
-                                          const unsigned char *end,
-                                          struct octets *seen)
-{
-    for (; end - p >= 8; p += 8) {
-        uint64_t word = load_word(p);
-        uint64_t hits = line_end_bytes(word);
+struct line_finder {
+    const unsigned char *lf; /* the next LF, or end when there is none */
+    const unsigned char *end;
+};
 
-        seen->high |= word;
-        seen->zero |= zero_bytes(word);
-        if (hits)
-            return p + first_marked(p, hits);
+static void line_finder_init(struct line_finder *finder, const unsigned char *p,
+                             const unsigned char *end)
+{
+    finder->lf = memchr(p, '\n', (size_t)(end - p));
+    if (!finder->lf)
+        finder->lf = end;
+    finder->end = end;
+}
+
+/* The first CR or LF at or after p (p before end), or end. */
+static const unsigned char *find_line_end(struct line_finder *finder,
+                                          const unsigned char *p)
+{
+    const unsigned char *cr;
+
+    if (*p == '\r' || *p == '\n') /* an empty line */
+        return p;
+    if (finder->lf < p) {
+        finder->lf = memchr(p, '\n', (size_t)(finder->end - p));
+        if (!finder->lf)
+            finder->lf = finder->end;
     }
-    for (; p < end; p++) {
-        seen->high |= *p;
-        seen->zero |= *p == 0;
-        if (*p == '\r' || *p == '\n')
-            return p;
-    }
-    return end;
+    cr = memchr(p, '\r', (size_t)(finder->lf - p));
+    return cr ? cr : finder->lf;
 }
 
 /*
@@ -147,7 +141,8 @@ static void count_run(asmtp__body_encoder *enc, size_t run)
 static const unsigned char *encode_line(asmtp__body_encoder *enc,
                                         const unsigned char *p,
                                         const unsigned char *end,
-                                        struct writer *wr, struct octets *seen)
+                                        struct writer *wr,
+                                        struct line_finder *finder)
 {
     const unsigned char *eol;
 
@@ -156,7 +151,7 @@ static const unsigned char *encode_line(asmtp__body_encoder *enc,
         put(wr, ".", 1);
     }
 
-    eol = find_line_end(p, end, seen);
+    eol = find_line_end(finder, p);
     count_run(enc, (size_t)(eol - p));
     if (eol == end)
         return end;
@@ -201,7 +196,7 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
     asmtp__body_encoder state = *enc; /* a local the writes cannot alias */
     const unsigned char *p = data;
     const unsigned char *end;
-    struct octets seen = {0, 0};
+    struct line_finder finder;
     struct writer wr;
     int rv;
 
@@ -220,13 +215,13 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
         if (*p == '\n')
             p++;
     }
+    scan_octets(&state, p, (size_t)(end - p));
+    line_finder_init(&finder, p, end);
     wr.span = p;
     while (p < end)
-        p = encode_line(&state, p, end, &wr, &seen);
+        p = encode_line(&state, p, end, &wr, &finder);
     flush(&wr, end);
     note_line_length(&state);
-    state.eight_bit = state.eight_bit || (seen.high & HIGHS) != 0;
-    state.nul = state.nul || seen.zero != 0;
 
     if (out)
         out->len = (size_t)(wr.at - out->data);

@@ -1,6 +1,6 @@
 /*
  * Command encoder (see command.h). A command line is assembled on the stack
- * in a struct command_line and appended to the output in one step, so a refused
+ * in a command_line and appended to the output in one step, so a refused
  * argument, an over-long line or a failed allocation leaves the output as
  * it was. AUTH, whose line may be longer, is sized first and written into
  * reserved room instead, which also keeps the secret off the stack.
@@ -128,7 +128,10 @@ static bool is_dot_string(const unsigned char *s, size_t len)
     return true;
 }
 
-/* A Quoted-string whose quoted-pairs escape printable ASCII only. */
+/*
+ * A Quoted-string whose quoted-pairs escape printable ASCII only (control
+ * characters are refused before this).
+ */
 static bool is_quoted_string(const unsigned char *s, size_t len)
 {
     if (len < 2 || s[0] != '"' || s[len - 1] != '"')
@@ -138,7 +141,7 @@ static bool is_quoted_string(const unsigned char *s, size_t len)
             return false;
         if (s[i] != '\\')
             continue;
-        if (i + 1 == len - 1 || s[i + 1] < 0x20 || s[i + 1] > 0x7e)
+        if (i + 1 == len - 1 || s[i + 1] > 0x7e)
             return false;
         i++;
     }
@@ -169,8 +172,9 @@ static int put_local_part(command_line *line, const unsigned char *s,
 }
 
 /*
- * An address literal: "[" 1*dcontent "]". '<' and '>' are refused as well,
- * so that nothing inside can look like the end of the path to a server.
+ * An address literal: "[" 1*dcontent "]". '<', '>' and '"' are refused as
+ * well, so that nothing inside can look like the end of the path or the
+ * start of a quoted string to a lenient server.
  */
 static bool is_address_literal(const unsigned char *s, size_t len)
 {
@@ -180,7 +184,7 @@ static bool is_address_literal(const unsigned char *s, size_t len)
         unsigned char c = s[i];
 
         if (c < 0x21 || c > 0x7e || c == '[' || c == '\\' || c == ']' ||
-            c == '<' || c == '>')
+            c == '<' || c == '>' || c == '"')
             return false;
     }
     return true;
@@ -206,7 +210,7 @@ static bool is_domain_name(const unsigned char *s, size_t len)
 
 static bool is_domain(const unsigned char *s, size_t len)
 {
-    return len > 0 && (is_address_literal(s, len) || is_domain_name(s, len));
+    return is_address_literal(s, len) || is_domain_name(s, len);
 }
 
 static bool is_postmaster(const unsigned char *s, size_t len)
@@ -654,8 +658,7 @@ static int append_parts(asmtp__buf *out, const asmtp_bytes *parts, size_t count,
     if (rv)
         return rv;
     for (size_t i = 0; i < count; i++) {
-        if (parts[i].len)
-            memcpy(out->data + out->len, parts[i].data, parts[i].len);
+        memcpy(out->data + out->len, parts[i].data, parts[i].len);
         out->len += parts[i].len;
     }
     memcpy(out->data + out->len, "\r\n", 2);

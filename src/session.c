@@ -664,6 +664,8 @@ static int send_data(asmtp_session *s, op *o)
     size_t mark = out_mark(s);
     int rv;
 
+    if (!room_for(s, 1))
+        return 0;
     if (!pipelining(s) && t->accepted == 0) {
         /* Every RCPT has been answered, and refused: send no content. */
         o->emitted = true;
@@ -1138,7 +1140,7 @@ static void on_challenge(asmtp_session *s, op *o, asmtp_reply *reply)
     asmtp__buf_init(&line, s->mem);
     rv = asmtp__sasl_step(&o->sasl, reply->text, reply->text_len, &line);
     asmtp__reply_free(s->mem, reply);
-    if (rv == ASMTP_ERR_PROTOCOL) {
+    if (rv == ASMTP_ERR_PROTOCOL || rv == ASMTP_ERR_NOT_SUPPORTED) {
         /* Cancel the exchange rather than drop the connection. */
         asmtp__buf_clear(&line);
         rv = asmtp__buf_append_byte(&line, '*');

@@ -57,6 +57,8 @@ static const struct vector vectors[] = {
     VEC("a\nb", "a\r\nb\r\n.\r\n", "a\r\nb\r\n", 1),
     VEC("a\rb", "a\r\nb\r\n.\r\n", "a\r\nb\r\n", 1),
     VEC("ab\r\r\ncd", "ab\r\n\r\ncd\r\n.\r\n", "ab\r\n\r\ncd\r\n", 2),
+    VEC("a\rb\rc\nd\re\r\nf", "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n.\r\n",
+        "a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n", 1),
     VEC("line1\r\nlonger line\r\nx", "line1\r\nlonger line\r\nx\r\n.\r\n",
         "line1\r\nlonger line\r\nx\r\n", 11),
     VEC("short\nthe longest one", "short\r\nthe longest one\r\n.\r\n",

@@ -246,8 +246,9 @@ static void test_postmaster(void **state)
 {
     static const char *const names[] = {"postmaster", "Postmaster",
                                         "POSTMASTER", "PostMaster"};
-    static const char *const refused[] = {"postmaste", "postmasterx",
-                                          "post master", "jo", "<>"};
+    static const char *const refused[] = {
+        "postmaste",  "postmasterx", "post master", "postmastex",
+        "xostmaster", "jo",          "<>"};
     asmtp__buf buf;
     char expected[64];
 
@@ -322,6 +323,8 @@ static void test_local_part_quoting(void **state)
         {"\"j\xc3\xb6 r\"@example.com", "\"j\xc3\xb6 r\"@example.com"},
         /* Looks quoted but is not: quoted again. */
         {"\"@example.com", "\"\\\"\"@example.com"},
+        {"\"ab@example.com", "\"\\\"ab\"@example.com"},
+        {"ab\"@example.com", "\"ab\\\"\"@example.com"},
         {"\"a\"b\"@example.com", "\"\\\"a\\\"b\\\"\"@example.com"},
         {"\"abc\\\"@example.com", "\"\\\"abc\\\\\\\"\"@example.com"},
         {"\"a\"@\"b\"@example.com", "\"\\\"a\\\"@\\\"b\\\"\"@example.com"},
@@ -404,6 +407,7 @@ static void test_domains(void **state)
         "[a b]",
         "[a>b]",
         "[a<b]",
+        "[a\"b]",
         "[\xc3\xb6]",
         "a]",
         "[a",
