@@ -385,8 +385,11 @@ static int send_starttls(asmtp_session *s)
     int rv = asmtp__command_starttls(&s->out);
 
     rv = commit_command(s, rv, mark, CMD_STARTTLS, NULL, 0, true);
-    if (rv > 0)
+    if (rv > 0) {
+        /* Nothing may use the plaintext EHLO from here on. */
         s->starttls_pending = false;
+        s->ehlo_done = false;
+    }
     return rv;
 }
 

@@ -366,8 +366,7 @@ static void test_domains(void **state)
         "xn--bcher-kva.example",
         "1.2.3.4",
         "EXAMPLE.COM",
-        "b\xc3\xbc"
-        "cher.example",
+        "b\xc3\xbc\x63her.example",
         "\xe4\xbe\x8b\xe5\xad\x90.\xe5\xb9\xbf\xe5\x91\x8a",
         "[192.0.2.1]",
         "[IPv6:2001:db8::1]",

@@ -1,0 +1,25 @@
+# No usable mechanism: NOT_SUPPORTED without sending anything, both when
+# the server offers no AUTH and when it offers only mechanisms not
+# allowed; the session carries on.
+OP auth user=alice pass=s3cret
+OP noop
+S: 220 mx
+C: EHLO client.example
+S: 250-mx
+S: 250 PIPELINING
+R: auth NOT_SUPPORTED code=none msg~"does not offer AUTH"
+C: NOOP
+S: 250 ok
+R: noop OK
+OP ehlo
+C: EHLO client.example
+S: 250-mx
+S: 250 AUTH CRAM-MD5
+R: ehlo OK
+OP auth user=alice pass=s3cret mech=PLAIN
+NOTHING
+R: auth NOT_SUPPORTED code=none
+OP auth user=alice pass=s3cret mech=XOAUTH2
+NOTHING
+R: auth NOT_SUPPORTED
+ERROR OK
