@@ -386,9 +386,9 @@ static int send_starttls(asmtp_session *s)
 
     rv = commit_command(s, rv, mark, CMD_STARTTLS, NULL, 0, true);
     if (rv > 0) {
-        /* Nothing may use the plaintext EHLO from here on. */
+        /* Nothing but the reply may come before the handshake. */
         s->starttls_pending = false;
-        s->ehlo_done = false;
+        s->starttls_sent = true;
     }
     return rv;
 }
@@ -420,6 +420,8 @@ static int prepare_connection(asmtp_session *s)
 {
     int rv;
 
+    if (s->starttls_sent)
+        return 0;
     if (s->starttls_pending) {
         rv = send_starttls(s);
         return rv < 0 ? rv : 0;
@@ -1103,6 +1105,7 @@ static void on_starttls(asmtp_session *s, asmtp_reply *reply)
 {
     char text[160];
 
+    s->starttls_sent = false;
     if (reply->code == 220) {
         asmtp__reply_free(s->mem, reply);
         asmtp__extensions_clear(&s->ext);

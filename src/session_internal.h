@@ -129,7 +129,8 @@ struct asmtp_session {
     bool ehlo_done; /* extensions are known for this connection */
     bool esmtp;     /* EHLO (not HELO) succeeded */
     bool tls_active;
-    bool starttls_pending;
+    bool starttls_pending; /* STARTTLS is to be sent */
+    bool starttls_sent;    /* and awaits its reply */
     bool need_rset;
     bool quit_queued; /* no more operations are accepted */
     bool quit_sent;
