@@ -146,7 +146,7 @@ static void feed_piece(asmtp__reply_parser *parser, run *r, const uint8_t *data,
     check(copy != NULL);
     if (len > 0)
         memcpy(copy, data, len);
-    while (r->error == 0 && off < len) {
+    do {
         rv = asmtp__reply_parser_feed(parser, copy + off, len - off, &used,
                                       &reply);
         check(used <= len - off);
@@ -160,16 +160,17 @@ static void feed_piece(asmtp__reply_parser *parser, run *r, const uint8_t *data,
         } else {
             check(rv == 0 && off == len && reply == NULL);
         }
-    }
+    } while (r->error == 0 && off < len);
     free(copy);
 }
 
-/* Parse data cut into pieces of piece octets (the first one first_len). */
+/* Parse data cut into a first piece of first_len octets (maybe empty), then
+ * pieces of piece octets (at least 1). */
 static void parse(run *r, const uint8_t *data, size_t len, size_t first_len,
                   size_t piece, bool enhanced, const asmtp_mem *mem)
 {
     asmtp__reply_parser parser;
-    size_t pos = 0, n;
+    size_t pos, n;
 
     asmtp__buf_init(&r->out, NULL);
     r->error = 0;
@@ -177,11 +178,11 @@ static void parse(run *r, const uint8_t *data, size_t len, size_t first_len,
     r->since_reply = 0;
     asmtp__reply_parser_init(&parser, mem);
     asmtp__reply_parser_expect_enhanced(&parser, enhanced);
-    while (pos < len && r->error == 0) {
-        n = pos == 0 ? first_len : piece;
-        n = n < len - pos ? n : len - pos;
+    first_len = first_len < len ? first_len : len;
+    feed_piece(&parser, r, data, first_len, mem);
+    for (pos = first_len; pos < len && r->error == 0; pos += n) {
+        n = piece < len - pos ? piece : len - pos;
         feed_piece(&parser, r, data + pos, n, mem);
-        pos += n;
     }
     if (r->error == 0)
         check(asmtp__reply_parser_mid_reply(&parser) == (r->since_reply > 0));
