@@ -35,9 +35,11 @@ test: build
 
 check: test
 
+# Built with clang, so that one of the two runs checks clang's warnings.
 sanitize: deps
-	cmake -S . -B $(SAN_BUILD) -DASMTP_WERROR=ON -DASMTP_SANITIZE=ON \
-	    -DCMAKE_BUILD_TYPE=Debug
+	@scripts/ensure-packages $(DEB_PACKAGES_FUZZ)
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_C_COMPILER=clang -DASMTP_WERROR=ON \
+	    -DASMTP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)

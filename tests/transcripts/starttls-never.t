@@ -11,3 +11,6 @@ S: 250 ok
 R: noop OK
 TLS_ACTIVE no
 WANT_TLS no
+TLS yes
+TLS_ACTIVE no
+NOTHING
