@@ -4,25 +4,7 @@
 # byte, with the envelope given on the command line.
 set -eu
 example=$1
-top=$(cd "$(dirname "$0")/../.." && pwd)
-dir=$(mktemp -d)
-server_pid=
-cleanup() {
-    touch "$dir/stop"
-    [ -n "$server_pid" ] && wait "$server_pid" 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-
-/usr/bin/python3 "$top/tests/servers/aiosmtpd-sink.py" "$dir" &
-server_pid=$!
-i=0
-while [ ! -f "$dir/port" ]; do
-    i=$((i + 1))
-    [ $i -gt 200 ] && { echo "aiosmtpd did not start"; exit 1; }
-    sleep 0.05
-done
-port=$(cat "$dir/port")
+. "$(dirname "$0")/aiosmtpd.sh"
 
 # Leading dots, a lone dot line, bare LF and bare CR, no final newline.
 printf 'Subject: poll example\n\n.leading dot\n.\nbare\rCR\r\nend' \

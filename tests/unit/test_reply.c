@@ -437,7 +437,8 @@ static void test_bytes_preserved(void **state)
                         9);
     result_free(&result, NULL);
     asmtp__reply_parser_free(&parser);
-    expect_parse(input, sizeof input - 1, true, "250:a\\x00b\\xffé\\x01:\\x80");
+    expect_parse(input, sizeof input - 1, true,
+                 "250:a\\x00b\\xff\xc3\xa9\\x01:\\x80");
 }
 
 /* A reply of line_count lines and total octets, CRLF-terminated, with the
