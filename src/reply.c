@@ -88,10 +88,10 @@ static bool builder_alloc(reply_builder *builder, const asmtp_mem *mem,
 {
     size_t align = _Alignof(asmtp_bytes);
     size_t head = (sizeof(asmtp_reply) + align - 1) / align * align;
-    size_t max_lines = (SIZE_MAX - head - text_cap) / sizeof(asmtp_bytes);
     unsigned char *block;
 
-    if (text_cap > SIZE_MAX / 2 || line_count > max_lines)
+    if (text_cap > SIZE_MAX / 2 ||
+        line_count > (SIZE_MAX / 2 - head) / sizeof(asmtp_bytes))
         return false;
     block =
         asmtp__malloc(mem, head + line_count * sizeof(asmtp_bytes) + text_cap);

@@ -37,7 +37,9 @@ typedef struct asmtp_session asmtp_session;
 
 /* When to upgrade a plaintext connection with STARTTLS (RFC 3207). */
 enum asmtp_starttls {
-    /* Upgrade when the server offers STARTTLS; otherwise stay plaintext. */
+    /* Upgrade when the server offers STARTTLS; otherwise stay plaintext.
+     * Limit: a server that offers STARTTLS and then refuses it fails the
+     * session (ASMTP_ERR_TLS) rather than carrying on in plaintext. */
     ASMTP_STARTTLS_AUTO = 0,
     /* Fail every operation with ASMTP_ERR_TLS unless the connection can
      * be upgraded. */
@@ -345,7 +347,11 @@ ASMTP_EXTERN int asmtp_session_ehlo(asmtp_session *session, asmtp_done_cb cb,
  * Authenticate. allowed is a set of enum asmtp_auth_mechanism bits (0 for
  * any); the strongest mechanism both sides allow is used. Fails with
  * ASMTP_ERR_NOT_SUPPORTED when there is none, ASMTP_ERR_AUTH when the
- * server refuses. The credentials are copied and wiped after use.
+ * server refuses. The credentials are copied and wiped after use. The
+ * session sends them on whatever connection it has: refusing plaintext
+ * is the caller's decision (asmtp_session_is_tls()). Limit: PLAIN and
+ * XOAUTH2 always send the initial response with the AUTH command, so a
+ * token that would make the line longer than 12288 octets is refused.
  */
 ASMTP_EXTERN int asmtp_session_auth(asmtp_session *session,
                                     const asmtp_credentials *credentials,
@@ -361,6 +367,13 @@ ASMTP_EXTERN int asmtp_session_auth(asmtp_session *session,
  * message is over the server's limit), and an in-memory message with a
  * line over 998 octets fails with ASMTP_ERR_LINE_TOO_LONG unless body is
  * ASMTP_BODY_BINARYMIME. A failed transaction is followed by RSET.
+ *
+ * With PIPELINING the envelope goes in one write, and the next message's
+ * envelope follows the final dot. Limits: with CHUNKING the next MAIL
+ * waits for the reply to BDAT LAST (BDAT transactions are not pipelined
+ * across messages); a streamed message is not measured in advance, so a
+ * line over 998 octets in it is only reported (result.warned and a log
+ * warning), and its SIZE is the content.size the caller declares.
  */
 ASMTP_EXTERN int asmtp_session_send(asmtp_session *session,
                                     const asmtp_envelope *envelope,
