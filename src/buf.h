@@ -48,7 +48,8 @@ static inline size_t asmtp__buf_size(const asmtp__buf *buf)
 }
 static inline const unsigned char *asmtp__buf_head(const asmtp__buf *buf)
 {
-    return buf->data + buf->off;
+    /* Never NULL, so that callers may add an offset of 0 to it. */
+    return buf->data ? buf->data + buf->off : (const unsigned char *)"";
 }
 
 /* Make room for extra more bytes after len; 0 or ASMTP_ERR_NOMEM. */

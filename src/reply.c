@@ -470,6 +470,8 @@ static size_t utf8_sequence_len(const unsigned char *data, size_t len)
 
     if (len < need || data[1] < low || data[1] > high)
         return 0;
+    if (lead == 0xc2 && data[1] <= 0x9f)
+        return 0; /* C1 controls: terminals act on them, so escape them */
     for (size_t i = 2; i < need; i++)
         if (data[i] < 0x80 || data[i] > 0xbf)
             return 0;

@@ -108,7 +108,8 @@ typedef struct asmtp_credentials {
 
 /*
  * Render bytes for people: printable ASCII and valid UTF-8 are copied,
- * every other byte becomes \xNN, and a backslash becomes \\. Writes at
+ * every other byte (C0 and C1 controls included) becomes \xNN, and a
+ * backslash becomes \\. Writes at
  * most size - 1 characters and a NUL into buf (nothing when size is 0) and
  * returns the length the whole rendering needs, as snprintf does.
  */

@@ -739,7 +739,7 @@ static void test_render_ascii(void **state)
 static void test_render_utf8(void **state)
 {
     (void)state;
-    RENDER("\xc2\x80", "\xc2\x80");
+    RENDER("\xc2\xa0", "\xc2\xa0");
     RENDER("caf\xc3\xa9", "caf\xc3\xa9");
     RENDER("\xdf\xbf", "\xdf\xbf");
     RENDER("\xe0\xa0\x80", "\xe0\xa0\x80");
@@ -756,6 +756,10 @@ static void test_render_utf8(void **state)
 static void test_render_invalid_utf8(void **state)
 {
     (void)state;
+    /* C1 controls are valid UTF-8 but act on terminals: escaped. */
+    RENDER("\xc2\x80", "\\xc2\\x80");
+    RENDER("\xc2\x9b[2J", "\\xc2\\x9b[2J");
+    RENDER("\xc2\x9f", "\\xc2\\x9f");
     RENDER("\xc0\x80", "\\xc0\\x80");
     RENDER("\xc1\xbf", "\\xc1\\xbf");
     RENDER("\xe0\x80\x80", "\\xe0\\x80\\x80");
