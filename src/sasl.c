@@ -136,6 +136,11 @@ const char *asmtp__sasl_name(unsigned mechanism)
     }
 }
 
+static bool has_nul(asmtp_bytes bytes)
+{
+    return bytes.len && memchr(bytes.data, 0, bytes.len) != NULL;
+}
+
 unsigned asmtp__sasl_choose(unsigned offered, unsigned allowed,
                             const asmtp_credentials *creds)
 {
@@ -152,6 +157,9 @@ unsigned asmtp__sasl_choose(unsigned offered, unsigned allowed,
         return usable & ASMTP_AUTH_XOAUTH2;
     if (!creds->password.data)
         return 0;
+    if (has_nul(creds->username) || has_nul(creds->password) ||
+        has_nul(creds->authzid))
+        usable &= ~(unsigned)ASMTP_AUTH_PLAIN; /* NUL separates its fields */
     for (size_t i = 0; i < sizeof password_order / sizeof *password_order; i++)
         if (usable & password_order[i])
             return password_order[i];

@@ -30,7 +30,7 @@ ASMTP__HIDDEN const char *asmtp__sasl_name(unsigned mechanism);
 /*
  * The strongest mechanism in offered & allowed that the credentials can
  * serve: XOAUTH2 when a token is given, otherwise CRAM-MD5, PLAIN, LOGIN
- * in that order. 0 when none fits.
+ * in that order (PLAIN only when no field holds a NUL). 0 when none fits.
  */
 ASMTP__HIDDEN unsigned asmtp__sasl_choose(unsigned offered, unsigned allowed,
                                           const asmtp_credentials *creds);

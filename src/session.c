@@ -700,6 +700,12 @@ static int emit_send(asmtp_session *s, op *o)
     txn *t = o->txn;
     int rv;
 
+    if (t->mail_refused) {
+        /* The group was split and MAIL already failed: send no more. */
+        o->emitted = true;
+        txn_settle(s, o);
+        return 1;
+    }
     switch (o->step) {
     case 0:
         return send_check(s, o);
@@ -754,11 +760,23 @@ static void out_account(asmtp_session *s, size_t before)
     s->out_appended += out_mark(s) - before;
 }
 
+/* BINARYMIME content goes as it is (RFC 3030 3): no line ends are
+ * touched. Everything else is normalised by the body encoder. */
+static int encode_content(txn *t, const void *data, size_t n, asmtp__buf *into)
+{
+    if (t->body != ASMTP_BODY_BINARYMIME)
+        return asmtp__body_encode(&t->encoder, data, n, into);
+    t->encoder.size += n;
+    return asmtp__buf_append(into, data, n);
+}
+
 static int end_content(asmtp_session *s, op *o, asmtp__buf *into)
 {
     txn *t = o->txn;
     size_t before = out_mark(s);
-    int rv = asmtp__body_finish(&t->encoder, into);
+    int rv = t->body == ASMTP_BODY_BINARYMIME
+                 ? 0
+                 : asmtp__body_finish(&t->encoder, into);
 
     if (rv)
         return rv;
@@ -810,9 +828,8 @@ static int content_from_memory(asmtp_session *s, op *o)
 
     if (n > ASMTP__CONTENT_SLICE)
         n = ASMTP__CONTENT_SLICE;
-    rv = asmtp__body_encode(
-        &t->encoder, (const unsigned char *)t->content.data + t->content_off, n,
-        &s->out);
+    rv = encode_content(
+        t, (const unsigned char *)t->content.data + t->content_off, n, &s->out);
     if (rv)
         return rv;
     out_account(s, before);
@@ -861,7 +878,7 @@ static int content_streamed_data(asmtp_session *s, op *o)
         note_terminator(s, t);
         return CONTENT_DONE;
     }
-    rv = asmtp__body_encode(&t->encoder, s->read_buf, (size_t)n, &s->out);
+    rv = encode_content(t, s->read_buf, (size_t)n, &s->out);
     if (rv)
         return rv;
     out_account(s, before);
@@ -910,7 +927,7 @@ static int content_streamed_bdat(asmtp_session *s, op *o)
         t->source_done = true;
         return end_content(s, o, &s->chunk);
     }
-    rv = asmtp__body_encode(&t->encoder, s->read_buf, (size_t)n, &s->chunk);
+    rv = encode_content(t, s->read_buf, (size_t)n, &s->chunk);
     if (rv == 0)
         check_long_lines(s, t);
     return rv;
@@ -1241,10 +1258,10 @@ static void on_rcpt(asmtp_session *s, op *o, size_t index, asmtp_reply *reply)
 {
     txn *t = o->txn;
 
-    (void)s;
     t->rcpt_replies[index] = reply;
     if (positive(reply))
         t->accepted++;
+    txn_settle(s, o); /* the last reply when a split group stopped early */
 }
 
 /* A lone dot ends a DATA the server accepted with nobody to deliver to. */
@@ -1350,6 +1367,9 @@ static void on_reply(asmtp_session *s, cmd c, asmtp_reply *reply)
 
     transcript_reply(s, reply);
     if (reply->code == 421 && c.kind != CMD_QUIT) {
+        if (c.kind == CMD_DOT || c.kind == CMD_LONE_DOT ||
+            c.kind == CMD_BDAT_LAST)
+            c.op->txn->end_shutdown = true; /* answered, not lost */
         session_fail(s, ASMTP_ERR_SHUTDOWN, reply, false,
                      "the server is closing the connection: %s",
                      shown(reply, text, sizeof text));
@@ -1480,8 +1500,8 @@ static void fill_send_result(const asmtp_session *s, const op *o,
     r->recipient_count = t->rcpt_count;
     r->refused_count = t->rcpt_count - t->accepted;
     r->data_reply = t->data_reply;
-    r->final_reply = t->final_reply;
-    r->maybe_delivered = o->error && t->end_queued && !t->final_reply &&
+    r->final_reply = t->end_shutdown ? s->fatal_reply : t->final_reply;
+    r->maybe_delivered = o->error && t->end_queued && !r->final_reply &&
                          s->out_written >= t->end_offset;
     r->warned = t->warned;
 }
@@ -1734,7 +1754,7 @@ int asmtp_session_eof(asmtp_session *s, uint64_t now)
     return leave(s);
 }
 
-static const char *waiting_what(const asmtp_session *s)
+static const char *waiting_what(const asmtp_session *s, int wait)
 {
     static const char *const names[] = {
         [CMD_GREETING] = "the server's greeting",
@@ -1756,9 +1776,9 @@ static const char *waiting_what(const asmtp_session *s)
     };
     const cmd *head = inflight_peek(s);
 
-    if (s->state == STATE_TLS)
+    if (wait == ASMTP_WAIT_TLS)
         return "the TLS handshake";
-    if (s->content_op || !head)
+    if (wait == ASMTP_WAIT_DATA_BLOCK || !head)
         return "the server to take the message content";
     return names[head->kind];
 }
@@ -1768,7 +1788,7 @@ static void expire(asmtp_session *s, int wait)
     unsigned long long ms = s->config.timeout_ms[wait];
     int error = wait == ASMTP_WAIT_GREETING ? ASMTP_ERR_CONNECT_TIMEOUT
                                             : ASMTP_ERR_TIMEOUT;
-    const char *what = waiting_what(s);
+    const char *what = waiting_what(s, wait);
 
     if (wait == ASMTP_WAIT_DATA_END)
         session_fail(s, error, NULL, false,
@@ -1828,6 +1848,8 @@ uint64_t asmtp_session_deadline(const asmtp_session *s)
     int wait = asmtp_session_waiting_for(s);
     uint64_t timeout;
 
+    if (s->ops_head && s->ops_head->done && s->ops_head->pending == 0)
+        return 0; /* a completion waits for the next driving call */
     if (wait == ASMTP_WAIT_NONE || s->clock_stale)
         return UINT64_MAX;
     timeout = s->config.timeout_ms[wait];
@@ -2064,7 +2086,7 @@ int asmtp_session_auth(asmtp_session *s, const asmtp_credentials *creds,
     if (rv)
         return rv;
     if (!creds || (allowed & ~(unsigned)ASMTP_AUTH_ANY) ||
-        (!creds->token.len && !creds->password.data))
+        !creds->username.len || (!creds->token.len && !creds->password.data))
         return ASMTP_ERR_BAD_ARGUMENT;
     o = op_new(s, ASMTP_OP_AUTH, cb, user_data);
     if (!o)
@@ -2171,9 +2193,13 @@ static int measure_content(txn *t)
         t->eight_bit = t->content.eight_bit;
         return 0;
     }
+    if (t->body == ASMTP_BODY_BINARYMIME) {
+        t->size = t->content.len; /* sent as it is */
+        return 0;
+    }
     asmtp__body_measure(t->content.data, t->content.len, &t->size,
                         &t->eight_bit, &longest);
-    if (longest > ASMTP__BODY_LINE_MAX && t->body != ASMTP_BODY_BINARYMIME)
+    if (longest > ASMTP__BODY_LINE_MAX)
         return ASMTP_ERR_LINE_TOO_LONG;
     return 0;
 }

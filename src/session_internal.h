@@ -81,6 +81,7 @@ typedef struct txn {
     bool source_done;    /* the read callback reported the end */
     uint64_t end_offset; /* output offset just past the terminator */
     bool end_queued;
+    bool end_shutdown; /* the end of data was answered with 421 */
 } txn;
 
 typedef struct op {

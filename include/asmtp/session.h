@@ -194,7 +194,9 @@ typedef struct asmtp_recipient_result {
  * For ASMTP_OP_SEND: mail_reply, one entry per recipient in the order
  * given, data_reply (the 354 to DATA, NULL with BDAT) and final_reply (the
  * reply to the final dot or to BDAT LAST). A send where some recipients
- * were refused succeeds, with refused_count saying how many.
+ * were refused succeeds, with refused_count saying how many were not
+ * accepted. Content sent with ASMTP_BODY_BINARYMIME goes as it is;
+ * everything else is normalised to CRLF line ends and dot-stuffed.
  * maybe_delivered is set when the whole message was sent but no final
  * reply came: the server may have accepted it, so do not resend blindly.
  */
@@ -275,7 +277,9 @@ ASMTP_EXTERN int asmtp_session_eof(asmtp_session *session, uint64_t now);
 ASMTP_EXTERN int asmtp_session_tick(asmtp_session *session, uint64_t now);
 
 /* The time at which asmtp_session_tick() should next be called, or
- * UINT64_MAX when no timer needs to run. */
+ * UINT64_MAX when no timer needs to run. 0 means at once: an operation
+ * that needed no I/O (refused before anything was sent, or a start on a
+ * ready connection) waits for a driving call to deliver it. */
 ASMTP_EXTERN uint64_t asmtp_session_deadline(const asmtp_session *session);
 
 /* What the session is waiting for (enum asmtp_wait). */

@@ -1,7 +1,6 @@
-# Plaintext that arrives in the same read right behind the 220 to STARTTLS
-# is discarded, never parsed as the EHLO reply: after TLS the client sends
-# EHLO again, and since the real answer lacks PIPELINING it does not
-# pipeline.
+# Plaintext in the same read right behind the 220 to STARTTLS is discarded,
+# never parsed: after TLS the client sends EHLO again, and as the real
+# answer lacks PIPELINING it does not pipeline.
 OP send from=a@example.org to=b@example.net data="x\r\n"
 S: 220 mx
 C: EHLO client.example

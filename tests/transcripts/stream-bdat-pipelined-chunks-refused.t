@@ -1,7 +1,6 @@
-# Pipelined streamed BDAT: both chunks are written without waiting; the
-# first is refused (while a chunk reply is awaited the data-block timer
-# runs), the second's reply only confirms it. DATA_REFUSED
-# carries the first refusal, then RSET.
+# Pipelined streamed BDAT: both chunks are written at once; the first is
+# refused (a chunk reply is awaited under the data-block timer), the
+# second's reply only confirms it: DATA_REFUSED with the first, then RSET.
 OP send from=a@example.org to=b@example.net stream=4096 data="gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg\r\n" repeat=1094
 S: 220 mx
 C: EHLO client.example

@@ -1,7 +1,6 @@
-# Streamed content (read 5 octets at a time) with CHUNKING: chunks are up
-# to 64 KiB, so a small message becomes one "BDAT n LAST" with the
-# normalised content, in the same write as MAIL and RCPT; size= is
-# declared as SIZE and eightbit asks for BODY=8BITMIME.
+# Streamed content (5 octets per read) with CHUNKING: a small message is
+# one "BDAT n LAST" of normalised content, in the same write as MAIL and
+# RCPT; size= is declared as SIZE and eightbit gives BODY=8BITMIME.
 OP send from=a@example.org to=b@example.net stream=5 size=20 eightbit data="line one\nline tw\xc3\xb6\n"
 S: 220 mx
 C: EHLO client.example

@@ -674,6 +674,19 @@ static bool int_attr_ok(const char *v, int got)
     return strtol(v, NULL, 10) == got;
 }
 
+static bool known_attr(const char *key)
+{
+    static const char *const keys[] = {
+        "code",  "enh",  "text",  "refused",   "mail",   "data",
+        "final", "rcpt", "maybe", "delivered", "warned", "msg~",
+    };
+
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
 static void check_result_attr(runner *r, const result_rec *rec, arg *a)
 {
     const char *v = argval(a);
@@ -723,6 +736,8 @@ static void check_result_attr(runner *r, const result_rec *rec, arg *a)
         fail(r, "warned is not set");
     else if (strcmp(a->key, "msg~") == 0 && !strstr(rec->message, v))
         fail(r, "message \"%s\" lacks \"%s\"", rec->message, v);
+    else if (!known_attr(a->key))
+        fail(r, "unknown result attribute %s", a->key);
 }
 
 static void check_result(runner *r, const char *spec)
@@ -766,22 +781,24 @@ static void check_contains(runner *r, const bytes *haystack, const char *what,
     free(needle.data);
 }
 
+/* "KEYWORD" or "KEYWORD the parameters, spaces and all". */
 static void check_extension(runner *r, const char *spec, bool want)
 {
-    arg args[2];
-    size_t n = split_args(spec, args, 2);
-    const char *params = NULL;
-    int has = n ? asmtp_session_extension(r->s, args[0].key, &params) : 0;
+    char keyword[64] = {0};
+    const char *params = NULL, *want_params;
+    size_t k = 0;
+    int has;
 
-    if (n == 0)
-        fail(r, "EXT needs a keyword");
-    else if (has != want)
-        fail(r, "extension %s %s", args[0].key,
+    while (*spec && *spec != ' ' && k + 1 < sizeof keyword)
+        keyword[k++] = *spec++;
+    want_params = *spec == ' ' ? spec + 1 : NULL;
+    has = asmtp_session_extension(r->s, keyword, &params);
+    if (has != want)
+        fail(r, "extension %s %s", keyword,
              want ? "not announced" : "announced");
-    else if (want && n > 1 && strcmp(params, args[1].key) != 0)
-        fail(r, "extension %s has params \"%s\", expected \"%s\"", args[0].key,
-             params, args[1].key);
-    free_args(args, n);
+    else if (want && want_params && strcmp(params, want_params) != 0)
+        fail(r, "extension %s has params \"%s\", expected \"%s\"", keyword,
+             params, want_params);
 }
 
 static bool yes(const char *v)
@@ -818,9 +835,14 @@ static void configure(runner *r, const char *spec)
         else if (strcmp(k, "max_inflight") == 0)
             r->config.max_inflight = strtoul(v, NULL, 10);
         else if (strncmp(k, "timeout.", 8) == 0) {
-            for (int w = 1; w < ASMTP_WAIT__COUNT; w++)
-                if (strcmp(k + 8, wait_names[w]) == 0)
-                    r->config.timeout_ms[w] = strtoull(v, NULL, 10);
+            int w = 1;
+
+            while (w < ASMTP_WAIT__COUNT && strcmp(k + 8, wait_names[w]) != 0)
+                w++;
+            if (w == ASMTP_WAIT__COUNT)
+                fail(r, "unknown timeout class %s", k + 8);
+            else
+                r->config.timeout_ms[w] = strtoull(v, NULL, 10);
         } else
             fail(r, "unknown CONFIG key %s", k);
     }
