@@ -93,6 +93,8 @@ void asmtp__buf_init(asmtp__buf *buf, const asmtp_mem *mem)
 
 void asmtp__buf_free(asmtp__buf *buf)
 {
+    if (buf->secure && buf->data)
+        asmtp__wipe(buf->data, buf->cap);
     asmtp__free(buf->mem, buf->data);
     buf->data = NULL;
     buf->off = buf->len = buf->cap = 0;
@@ -107,7 +109,24 @@ void asmtp__buf_free_secure(asmtp__buf *buf)
 
 void asmtp__buf_clear(asmtp__buf *buf)
 {
+    if (buf->secure && buf->data)
+        asmtp__wipe(buf->data, buf->len);
     buf->off = buf->len = 0;
+}
+
+/* Grow a secure buffer without leaving a copy in memory given back. */
+static unsigned char *grow_secure(asmtp__buf *buf, size_t cap)
+{
+    unsigned char *data = asmtp__malloc(buf->mem, cap);
+
+    if (!data)
+        return NULL;
+    if (buf->data) {
+        memcpy(data, buf->data, buf->len);
+        asmtp__wipe(buf->data, buf->cap);
+        asmtp__free(buf->mem, buf->data);
+    }
+    return data;
 }
 
 int asmtp__buf_reserve(asmtp__buf *buf, size_t extra)
@@ -118,6 +137,8 @@ int asmtp__buf_reserve(asmtp__buf *buf, size_t extra)
     if (buf->off > 0 && buf->cap - buf->len < extra) {
         /* Reclaim the consumed front before growing. */
         memmove(buf->data, buf->data + buf->off, buf->len - buf->off);
+        if (buf->secure)
+            asmtp__wipe(buf->data + buf->len - buf->off, buf->off);
         buf->len -= buf->off;
         buf->off = 0;
     }
@@ -129,7 +150,8 @@ int asmtp__buf_reserve(asmtp__buf *buf, size_t extra)
     cap = buf->cap ? buf->cap : 256;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    data = asmtp__realloc(buf->mem, buf->data, cap);
+    data = buf->secure ? grow_secure(buf, cap)
+                       : asmtp__realloc(buf->mem, buf->data, cap);
     if (!data)
         return ASMTP_ERR_NOMEM;
     buf->data = data;
@@ -175,6 +197,8 @@ int asmtp__buf_append_uint(asmtp__buf *buf, unsigned long long value)
 
 void asmtp__buf_consume(asmtp__buf *buf, size_t n)
 {
+    if (buf->secure && n)
+        asmtp__wipe(buf->data + buf->off, n);
     buf->off += n;
     if (buf->off >= buf->len)
         buf->off = buf->len = 0;
@@ -182,6 +206,8 @@ void asmtp__buf_consume(asmtp__buf *buf, size_t n)
 
 void asmtp__buf_truncate(asmtp__buf *buf, size_t len)
 {
+    if (buf->secure && len < buf->len)
+        asmtp__wipe(buf->data + len, buf->len - len);
     buf->len = len;
     if (buf->off >= buf->len)
         buf->off = buf->len = 0;

@@ -34,6 +34,9 @@ typedef struct asmtp__buf {
     size_t len; /* end of the bytes held */
     size_t cap;
     const asmtp_mem *mem;
+    /* While set, no copy of the bytes is left behind: consumed bytes,
+     * memory given up on growth and the block on free are wiped. */
+    bool secure;
 } asmtp__buf;
 
 ASMTP__HIDDEN void asmtp__buf_init(asmtp__buf *buf, const asmtp_mem *mem);

@@ -3,9 +3,10 @@
  *
  * Operations queue in submission order; pump() turns them into command
  * lines as the protocol allows, each line recorded in the in-flight ring so
- * that its reply can be routed back; on_reply() is the one place that acts
- * on replies and changes state. Completed operations are handed to their
- * callbacks in order by retire().
+ * that its reply can be routed back; on_reply() routes every reply to the
+ * handler of the command it answers, and session_fail() ends the session.
+ * Completed operations are handed to their callbacks in order by
+ * retire().
  */
 #include "session_internal.h"
 
@@ -207,16 +208,19 @@ static op *op_new(asmtp_session *s, int kind, asmtp_done_cb cb, void *user_data)
 }
 
 /* Decide an operation's outcome; reply (may be NULL) becomes the op's. */
-static void op_finish(op *o, int error, asmtp_reply *reply, const char *fmt,
-                      ...) __attribute__((format(printf, 4, 5)));
+static void op_finish(asmtp_session *s, op *o, int error, asmtp_reply *reply,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void op_finish(op *o, int error, asmtp_reply *reply, const char *fmt,
-                      ...)
+static void op_finish(asmtp_session *s, op *o, int error, asmtp_reply *reply,
+                      const char *fmt, ...)
 {
     va_list ap;
 
-    if (o->done)
+    if (o->done) {
+        asmtp__reply_free(s->mem, reply);
         return;
+    }
     o->done = true;
     o->emitted = true;
     o->error = error;
@@ -239,6 +243,24 @@ static void emit_advance(asmtp_session *s)
 
 static int send_quit(asmtp_session *s, op *o);
 
+/* Stop talking: nothing in flight, nothing more written, every operation
+ * not yet decided fails with error. */
+static void close_now(asmtp_session *s, int error)
+{
+    inflight_drop(s);
+    for (op *o = s->ops_head; o; o = o->next) {
+        if (!o->done) {
+            op_finish(s, o, error, NULL, "%s", s->fatal_message);
+            o->borrowed_reply = s->fatal_reply;
+        }
+    }
+    s->emit = NULL;
+    s->content_op = NULL;
+    asmtp__buf_clear(&s->out);
+    s->state = STATE_CLOSED;
+    s->want_close = true;
+}
+
 /*
  * Fail the whole session: every operation not yet decided gets error, the
  * commands in flight are forgotten, and nothing more is sent but, when
@@ -256,7 +278,11 @@ static void session_fail(asmtp_session *s, int error, asmtp_reply *reply,
     va_list ap;
 
     if (s->error) {
+        /* The polite QUIT after the first failure failed too: close now
+         * and complete what waited for it. */
         asmtp__reply_free(s->mem, reply);
+        if (s->state != STATE_CLOSED)
+            close_now(s, error);
         return;
     }
     s->error = error;
@@ -266,31 +292,28 @@ static void session_fail(asmtp_session *s, int error, asmtp_reply *reply,
     va_end(ap);
     logf_(s, ASMTP_LOG_ERROR, "%s", s->fatal_message);
 
-    /* A QUIT can only be paired with its reply when nothing else is in
-     * flight; otherwise just close. */
-    polite = polite && !s->quit_sent && s->inflight_count == 0;
-    inflight_drop(s);
-    s->content_op = NULL;
     s->need_rset = false;
     s->quit_queued = true;
+    /* A QUIT can only be paired with its reply when nothing else is in
+     * flight; otherwise just close. */
+    if (!polite || s->quit_sent || s->inflight_count) {
+        close_now(s, error);
+        return;
+    }
+    s->content_op = NULL;
     for (op *o = s->ops_head; o; o = o->next) {
-        if (polite && o->kind == ASMTP_OP_QUIT && !o->done && !quit) {
+        if (o->kind == ASMTP_OP_QUIT && !o->done && !quit) {
             quit = o;
             continue;
         }
         if (!o->done) {
-            op_finish(o, error, NULL, "%s", s->fatal_message);
+            op_finish(s, o, error, NULL, "%s", s->fatal_message);
             o->borrowed_reply = s->fatal_reply;
         }
     }
     s->emit = quit;
-    if (polite && !quit && send_quit(s, NULL) < 0)
-        polite = false;
-    if (!polite) {
-        asmtp__buf_clear(&s->out);
-        s->state = STATE_CLOSED;
-        s->want_close = true;
-    }
+    if (!quit && send_quit(s, NULL) < 0)
+        close_now(s, error);
 }
 
 /* ---- Queueing command lines ------------------------------------------- */
@@ -328,6 +351,11 @@ static int queue_command(asmtp_session *s, size_t mark, int kind, op *o,
     s->out_appended += len;
     if (barrier || !pipelining(s))
         s->barrier = true;
+    if (kind == CMD_AUTH) {
+        /* A SASL line is a secret until it has been written. */
+        s->out.secure = true;
+        s->secret_end = s->out_appended;
+    }
     if (shown)
         transcript_str(s, ASMTP_SENT, shown);
     else
@@ -444,9 +472,9 @@ static int emit_start(asmtp_session *s, op *o)
     }
     copy = s->ehlo_reply ? asmtp__reply_copy(s->mem, s->ehlo_reply) : NULL;
     if (s->ehlo_reply && !copy)
-        op_finish(o, ASMTP_ERR_NOMEM, NULL, "out of memory");
+        op_finish(s, o, ASMTP_ERR_NOMEM, NULL, "out of memory");
     else
-        op_finish(o, 0, copy, "connection ready");
+        op_finish(s, o, 0, copy, "connection ready");
     return 1;
 }
 
@@ -517,17 +545,17 @@ static int emit_auth(asmtp_session *s, op *o)
     size_t mark = out_mark(s);
     int rv;
 
-    if (!room_for(s, 1))
-        return 0;
     creds_view(o, &creds);
     mechanism = asmtp__sasl_choose(s->ext.auth, o->allowed, &creds);
     if (!mechanism) {
-        op_finish(o, ASMTP_ERR_NOT_SUPPORTED, NULL, "%s",
+        op_finish(s, o, ASMTP_ERR_NOT_SUPPORTED, NULL, "%s",
                   s->ext.auth ? "the server offers no SASL mechanism that "
                                 "is allowed and fits the credentials"
                               : "the server does not offer AUTH");
         return 1;
     }
+    if (s->inflight_count)
+        return 0; /* AUTH goes alone: it may be long, and it is a barrier */
     name = asmtp__sasl_name(mechanism);
     asmtp__buf_init(&initial, s->mem);
     rv = asmtp__sasl_start(&o->sasl, s->mem, mechanism, &creds, &initial,
@@ -547,7 +575,8 @@ static int emit_auth(asmtp_session *s, op *o)
     if (rv == ASMTP_ERR_NOMEM)
         return rv;
     if (rv) {
-        op_finish(o, rv, NULL, "the credentials cannot be sent with %s", name);
+        op_finish(s, o, rv, NULL, "the credentials cannot be sent with %s",
+                  name);
         return 1;
     }
     logf_(s, ASMTP_LOG_DEBUG, "authenticating with %s", name);
@@ -555,20 +584,21 @@ static int emit_auth(asmtp_session *s, op *o)
     return 1;
 }
 
-/* Decide what the transaction needs from the server before MAIL goes. */
-static int send_check(asmtp_session *s, op *o)
+/* Decide, from what the server offers, how the transaction goes: refuse
+ * it before MAIL when it cannot, choose BDAT or DATA and the BODY value. */
+static int plan_transaction(asmtp_session *s, op *o)
 {
     txn *t = o->txn;
     bool has_8bitmime = asmtp__extensions_has(&s->ext, ASMTP__EXT_8BITMIME);
 
     if (t->smtputf8 && !asmtp__extensions_has(&s->ext, ASMTP__EXT_SMTPUTF8)) {
-        op_finish(o, ASMTP_ERR_NOT_SUPPORTED, NULL,
+        op_finish(s, o, ASMTP_ERR_NOT_SUPPORTED, NULL,
                   "an address is not ASCII and the server does not offer "
                   "SMTPUTF8");
         return 1;
     }
     if (s->ext.size_max && t->size > s->ext.size_max) {
-        op_finish(o, ASMTP_ERR_NOT_SUPPORTED, NULL,
+        op_finish(s, o, ASMTP_ERR_NOT_SUPPORTED, NULL,
                   "the message is %llu octets and the server accepts at "
                   "most %llu",
                   (unsigned long long)t->size,
@@ -580,7 +610,7 @@ static int send_check(asmtp_session *s, op *o)
     case ASMTP_BODY_BINARYMIME:
         if (!t->bdat ||
             !asmtp__extensions_has(&s->ext, ASMTP__EXT_BINARYMIME)) {
-            op_finish(o, ASMTP_ERR_NOT_SUPPORTED, NULL,
+            op_finish(s, o, ASMTP_ERR_NOT_SUPPORTED, NULL,
                       "BINARYMIME needs a server that offers BINARYMIME "
                       "and CHUNKING");
             return 1;
@@ -708,7 +738,7 @@ static int emit_send(asmtp_session *s, op *o)
     }
     switch (o->step) {
     case 0:
-        return send_check(s, o);
+        return plan_transaction(s, o);
     case 1:
         rv = send_mail(s, o);
         if (rv > 0)
@@ -724,8 +754,10 @@ static int emit_send(asmtp_session *s, op *o)
     }
     if (rv == ASMTP_ERR_BAD_ARGUMENT || rv == ASMTP_ERR_COMMAND_TOO_LONG) {
         /* Checked at submission; only reachable if the checks and the
-         * encoder disagree. Nothing of this op has been sent. */
-        op_finish(o, rv, NULL, "%s", asmtp_strerror(rv));
+         * encoder disagree. Whatever of this op went out is followed by
+         * RSET. */
+        s->need_rset = o->step > 1;
+        op_finish(s, o, rv, NULL, "%s", asmtp_strerror(rv));
         return 1;
     }
     return rv;
@@ -832,6 +864,11 @@ static int content_from_memory(asmtp_session *s, op *o)
         t, (const unsigned char *)t->content.data + t->content_off, n, &s->out);
     if (rv)
         return rv;
+    if (t->bdat && t->encoder.size > t->size) {
+        /* The content changed under us: never write past the chunk. */
+        out_rewind(s, before);
+        return ASMTP_ERR_SOURCE;
+    }
     out_account(s, before);
     t->content_off += n;
     if (t->content_off < t->content.len)
@@ -966,7 +1003,7 @@ static void content_failed(asmtp_session *s, int error)
 {
     op *o = s->content_op;
 
-    op_finish(o, error, NULL, "%s",
+    op_finish(s, o, error, NULL, "%s",
               error == ASMTP_ERR_SOURCE
                   ? "the message source failed or changed while it was "
                     "being sent; the connection was closed so that no "
@@ -999,6 +1036,15 @@ static void pump(asmtp_session *s)
                 break;
             continue;
         }
+        if (s->inflight_count == 0 && (s->need_rset || s->emit) &&
+            asmtp__reply_parser_mid_reply(&s->parser)) {
+            /* Part of a reply no command asked for must not become the
+             * answer to the next one. */
+            session_fail(s, ASMTP_ERR_UNEXPECTED_REPLY, NULL, false, "%s",
+                         "the server sent part of a reply no command asked "
+                         "for; the connection is closed");
+            return;
+        }
         if (s->need_rset && !s->error) {
             rv = send_rset(s, NULL);
             if (rv <= 0)
@@ -1027,7 +1073,8 @@ static void pump(asmtp_session *s)
 /* ---- Replies ------------------------------------------------------------ */
 
 /* A reply rendered for a message, into a caller's buffer. */
-static const char *shown(const asmtp_reply *reply, char *buf, size_t size)
+static const char *render_reply(const asmtp_reply *reply, char *buf,
+                                size_t size)
 {
     asmtp_reply_render(reply, buf, size);
     return buf;
@@ -1063,7 +1110,7 @@ static void on_greeting(asmtp_session *s, asmtp_reply *reply)
     }
     session_fail(s, ASMTP_ERR_GREETING, reply, true,
                  "the server refused the connection: %s",
-                 shown(reply, text, sizeof text));
+                 render_reply(reply, text, sizeof text));
 }
 
 static void set_ehlo_reply(asmtp_session *s, asmtp_reply *reply, bool esmtp)
@@ -1092,7 +1139,7 @@ static void on_ehlo(asmtp_session *s, asmtp_reply *reply)
     }
     if (asmtp__reply_class(reply) == 5) {
         logf_(s, ASMTP_LOG_INFO, "EHLO refused (%s); trying HELO",
-              shown(reply, text, sizeof text));
+              render_reply(reply, text, sizeof text));
         asmtp__reply_free(s->mem, reply);
         rv = send_helo(s);
         if (rv < 0)
@@ -1100,7 +1147,7 @@ static void on_ehlo(asmtp_session *s, asmtp_reply *reply)
         return;
     }
     session_fail(s, ASMTP_ERR_HELO, reply, true, "the server refused EHLO: %s",
-                 shown(reply, text, sizeof text));
+                 render_reply(reply, text, sizeof text));
 }
 
 static void on_helo(asmtp_session *s, asmtp_reply *reply)
@@ -1115,7 +1162,7 @@ static void on_helo(asmtp_session *s, asmtp_reply *reply)
     }
     session_fail(s, ASMTP_ERR_HELO, reply, true,
                  "the server refused both EHLO and HELO: %s",
-                 shown(reply, text, sizeof text));
+                 render_reply(reply, text, sizeof text));
 }
 
 static void on_starttls(asmtp_session *s, asmtp_reply *reply)
@@ -1135,7 +1182,7 @@ static void on_starttls(asmtp_session *s, asmtp_reply *reply)
     session_fail(s, ASMTP_ERR_TLS, reply, true,
                  "the server refused STARTTLS: %s; nothing was sent in "
                  "plaintext",
-                 shown(reply, text, sizeof text));
+                 render_reply(reply, text, sizeof text));
 }
 
 /* Append one SASL response line and expect the server's answer. */
@@ -1182,7 +1229,7 @@ static void on_auth(asmtp_session *s, const cmd *c, asmtp_reply *reply)
     char text[160];
 
     if (c->kind == CMD_AUTH_CANCEL) {
-        op_finish(o, ASMTP_ERR_AUTH, reply,
+        op_finish(s, o, ASMTP_ERR_AUTH, reply,
                   "authentication cancelled: the server's challenge was "
                   "not valid for %s",
                   asmtp__sasl_name(o->sasl.mechanism));
@@ -1193,12 +1240,12 @@ static void on_auth(asmtp_session *s, const cmd *c, asmtp_reply *reply)
         return;
     }
     if (positive(reply)) {
-        op_finish(o, 0, reply, "authenticated");
+        op_finish(s, o, 0, reply, "authenticated");
         return;
     }
-    op_finish(o, ASMTP_ERR_AUTH, reply, "the server refused %s: %s",
+    op_finish(s, o, ASMTP_ERR_AUTH, reply, "the server refused %s: %s",
               asmtp__sasl_name(o->sasl.mechanism),
-              shown(reply, text, sizeof text));
+              render_reply(reply, text, sizeof text));
 }
 
 /*
@@ -1228,13 +1275,13 @@ static void txn_settle(asmtp_session *s, op *o)
         why = t->refusal;
     }
     if (!error) {
-        op_finish(o, 0, NULL, "message accepted for %zu of %zu recipients",
+        op_finish(s, o, 0, NULL, "message accepted for %zu of %zu recipients",
                   t->accepted, t->rcpt_count);
         o->borrowed_reply = t->final_reply;
         return;
     }
-    op_finish(o, error, NULL, "%s%s%s", asmtp_strerror(error), why ? ": " : "",
-              why ? shown(why, text, sizeof text) : "");
+    op_finish(s, o, error, NULL, "%s%s%s", asmtp_strerror(error),
+              why ? ": " : "", why ? render_reply(why, text, sizeof text) : "");
     o->borrowed_reply = why;
     if (s->inflight_count == 0)
         s->need_rset = true;
@@ -1321,8 +1368,8 @@ static void on_rset(asmtp_session *s, op *o, asmtp_reply *reply)
     char text[160];
 
     if (o) {
-        op_finish(o, positive(reply) ? 0 : ASMTP_ERR_COMMAND_REFUSED, reply,
-                  "RSET: %s", shown(reply, text, sizeof text));
+        op_finish(s, o, positive(reply) ? 0 : ASMTP_ERR_COMMAND_REFUSED, reply,
+                  "RSET: %s", render_reply(reply, text, sizeof text));
         return;
     }
     if (positive(reply)) {
@@ -1332,7 +1379,7 @@ static void on_rset(asmtp_session *s, op *o, asmtp_reply *reply)
     /* The server's transaction state is unknown: start over elsewhere. */
     session_fail(s, ASMTP_ERR_PROTOCOL, reply, false,
                  "the server refused RSET after a failed transaction: %s",
-                 shown(reply, text, sizeof text));
+                 render_reply(reply, text, sizeof text));
 }
 
 static void on_simple(asmtp_session *s, op *o, asmtp_reply *reply)
@@ -1343,7 +1390,7 @@ static void on_simple(asmtp_session *s, op *o, asmtp_reply *reply)
     (void)s;
     if (o->kind != ASMTP_OP_RAW && !positive(reply))
         error = ASMTP_ERR_COMMAND_REFUSED;
-    op_finish(o, error, reply, "%s", shown(reply, text, sizeof text));
+    op_finish(s, o, error, reply, "%s", render_reply(reply, text, sizeof text));
 }
 
 static void on_quit(asmtp_session *s, op *o, asmtp_reply *reply)
@@ -1356,8 +1403,8 @@ static void on_quit(asmtp_session *s, op *o, asmtp_reply *reply)
         asmtp__reply_free(s->mem, reply);
         return;
     }
-    op_finish(o, positive(reply) ? 0 : ASMTP_ERR_COMMAND_REFUSED, reply,
-              "QUIT: %s", shown(reply, text, sizeof text));
+    op_finish(s, o, positive(reply) ? 0 : ASMTP_ERR_COMMAND_REFUSED, reply,
+              "QUIT: %s", render_reply(reply, text, sizeof text));
 }
 
 /* Route one reply to what it answers. Takes ownership of reply. */
@@ -1367,12 +1414,12 @@ static void on_reply(asmtp_session *s, cmd c, asmtp_reply *reply)
 
     transcript_reply(s, reply);
     if (reply->code == 421 && c.kind != CMD_QUIT) {
-        if (c.kind == CMD_DOT || c.kind == CMD_LONE_DOT ||
+        if (c.kind == CMD_DOT || c.kind == CMD_LONE_DOT || c.kind == CMD_BDAT ||
             c.kind == CMD_BDAT_LAST)
             c.op->txn->end_shutdown = true; /* answered, not lost */
         session_fail(s, ASMTP_ERR_SHUTDOWN, reply, false,
                      "the server is closing the connection: %s",
-                     shown(reply, text, sizeof text));
+                     render_reply(reply, text, sizeof text));
         return;
     }
     switch (c.kind) {
@@ -1430,14 +1477,14 @@ static void on_unexpected(asmtp_session *s, asmtp_reply *reply)
     if (reply->code == 421) {
         session_fail(s, ASMTP_ERR_SHUTDOWN, reply, false,
                      "the server is closing the connection: %s",
-                     shown(reply, text, sizeof text));
+                     render_reply(reply, text, sizeof text));
         return;
     }
     session_fail(s, ASMTP_ERR_UNEXPECTED_REPLY, reply, false,
                  "the server sent a reply no command asked for (%s); the "
                  "connection is closed so that it cannot be taken for the "
                  "answer to a later command",
-                 shown(reply, text, sizeof text));
+                 render_reply(reply, text, sizeof text));
 }
 
 static void parse_failed(asmtp_session *s, int rv)
@@ -1559,7 +1606,7 @@ static void destroy(asmtp_session *s)
     while (s->ops_head) {
         op *o = pop_op(s);
 
-        op_finish(o, ASMTP_ERR_CANCELLED, NULL, "%s",
+        op_finish(s, o, ASMTP_ERR_CANCELLED, NULL, "%s",
                   "cancelled: the session was freed before the operation "
                   "completed");
         deliver(s, o);
@@ -1583,7 +1630,6 @@ static int enter(asmtp_session *s, uint64_t now)
     if (!s || s->depth > 0)
         return s ? ASMTP_ERR_STATE : ASMTP_ERR_BAD_ARGUMENT;
     s->depth++;
-    s->now = now;
     if (s->clock_stale) {
         s->activity = now;
         s->clock_stale = false;
@@ -1717,6 +1763,8 @@ int asmtp_session_output_done(asmtp_session *s, size_t n, uint64_t now)
         asmtp__buf_consume(&s->out, n);
         s->out_written += n;
         s->activity = now;
+        if (s->out_written >= s->secret_end)
+            s->out.secure = false; /* the secret has been wiped */
     }
     return leave(s);
 }
@@ -1739,7 +1787,7 @@ int asmtp_session_eof(asmtp_session *s, uint64_t now)
         /* A server that drops the connection after QUIT has still quit. */
         for (op *o = s->ops_head; o; o = o->next)
             if (o->kind == ASMTP_OP_QUIT)
-                op_finish(o, 0, NULL, "%s",
+                op_finish(s, o, 0, NULL, "%s",
                           "the server closed the connection after QUIT");
         inflight_drop(s);
     }
@@ -1783,6 +1831,8 @@ static const char *waiting_what(const asmtp_session *s, int wait)
     return names[head->kind];
 }
 
+static uint64_t timeout_at(const asmtp_session *s);
+
 static void expire(asmtp_session *s, int wait)
 {
     unsigned long long ms = s->config.timeout_ms[wait];
@@ -1809,7 +1859,7 @@ int asmtp_session_tick(asmtp_session *s, uint64_t now)
     if (rv)
         return rv;
     wait = asmtp_session_waiting_for(s);
-    if (wait != ASMTP_WAIT_NONE && now >= asmtp_session_deadline(s))
+    if (wait != ASMTP_WAIT_NONE && now >= timeout_at(s))
         expire(s, wait);
     return leave(s);
 }
@@ -1843,18 +1893,24 @@ int asmtp_session_waiting_for(const asmtp_session *s)
     }
 }
 
-uint64_t asmtp_session_deadline(const asmtp_session *s)
+/* When the current wait times out; UINT64_MAX when none runs. */
+static uint64_t timeout_at(const asmtp_session *s)
 {
     int wait = asmtp_session_waiting_for(s);
     uint64_t timeout;
 
-    if (s->ops_head && s->ops_head->done && s->ops_head->pending == 0)
-        return 0; /* a completion waits for the next driving call */
     if (wait == ASMTP_WAIT_NONE || s->clock_stale)
         return UINT64_MAX;
     timeout = s->config.timeout_ms[wait];
     return s->activity > UINT64_MAX - timeout ? UINT64_MAX
                                               : s->activity + timeout;
+}
+
+uint64_t asmtp_session_deadline(const asmtp_session *s)
+{
+    if (s->ops_head && s->ops_head->done && s->ops_head->pending == 0)
+        return 0; /* a completion waits for the next driving call */
+    return timeout_at(s);
 }
 
 int asmtp_session_want_tls(const asmtp_session *s)
@@ -1950,8 +2006,15 @@ static int submit(asmtp_session *s, op *o)
         s->emit = o;
     if (o->kind == ASMTP_OP_QUIT)
         s->quit_queued = true;
-    if (s->depth == 0)
+    if (s->depth == 0) {
+        /* The log, transcript and read callbacks reached from here get the
+         * protection they have inside a driving call. */
+        s->depth++;
         pump(s);
+        s->depth--;
+        if (s->free_pending)
+            destroy(s);
+    }
     return 0;
 }
 

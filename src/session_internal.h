@@ -145,6 +145,7 @@ struct asmtp_session {
     asmtp__buf out;
     uint64_t out_appended; /* octets ever appended to out */
     uint64_t out_written;  /* octets ever written */
+    uint64_t secret_end;   /* out_appended just past the last SASL line */
     asmtp__buf chunk;      /* a streamed BDAT chunk being built */
     unsigned char *read_buf;
 
@@ -157,7 +158,6 @@ struct asmtp_session {
     size_t inflight_bytes;
     bool barrier; /* the last command queued must be answered first */
 
-    uint64_t now;
     uint64_t activity; /* when bytes last moved */
     bool clock_stale;  /* activity must be restarted at the next time */
 

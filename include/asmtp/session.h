@@ -242,9 +242,9 @@ ASMTP_EXTERN void asmtp_session_free(asmtp_session *session);
 /*
  * Feed bytes the server sent (plaintext: decrypt TLS first). now is the
  * time in milliseconds on any monotonic clock. Completes operations
- * through their callbacks. Returns 0, or the session's error when it has
- * failed (the error every pending operation got); after an error the
- * session wants to close (asmtp_session_want_close()).
+ * through their callbacks. Returns 0, or the error that ended the session
+ * (asmtp_session_error()); after an error the session wants to close
+ * (asmtp_session_want_close()).
  */
 ASMTP_EXTERN int asmtp_session_feed(asmtp_session *session, const void *data,
                                     size_t len, uint64_t now);

@@ -698,7 +698,8 @@ static void check_result_attr(runner *r, const result_rec *rec, arg *a)
         fail(r, "enhanced code \"%s\", expected %s", rec->enhanced, v);
     else if (strcmp(a->key, "text") == 0 &&
              (rec->text.len != a->value.len ||
-              memcmp(rec->text.data, a->value.data, a->value.len) != 0))
+              (a->value.len &&
+               memcmp(rec->text.data, a->value.data, a->value.len) != 0)))
         fail(r, "reply text \"%.*s\", expected \"%s\"", (int)rec->text.len,
              rec->text.data ? (const char *)rec->text.data : "", v);
     else if (strcmp(a->key, "refused") == 0 &&
