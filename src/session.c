@@ -176,6 +176,7 @@ static void txn_free(const asmtp_mem *mem, txn *t)
     asmtp__reply_free(mem, t->mail_reply);
     asmtp__reply_free(mem, t->data_reply);
     asmtp__reply_free(mem, t->final_reply);
+    asmtp__free(mem, t->parts);
     asmtp__free(mem, t);
 }
 
@@ -547,6 +548,15 @@ static int emit_auth(asmtp_session *s, op *o)
 
     creds_view(o, &creds);
     mechanism = asmtp__sasl_choose(s->ext.auth, o->allowed, &creds);
+    if (mechanism && mechanism != ASMTP_AUTH_CRAM_MD5 &&
+        s->config.auth_requires_tls && !s->tls_active) {
+        op_finish(s, o, ASMTP_ERR_TLS, NULL,
+                  "not sending %s credentials over an unencrypted "
+                  "connection; use TLS, or allow insecure AUTH if this "
+                  "network is trusted",
+                  asmtp__sasl_name(mechanism));
+        return 1;
+    }
     if (!mechanism) {
         op_finish(s, o, ASMTP_ERR_NOT_SUPPORTED, NULL, "%s",
                   s->ext.auth ? "the server offers no SASL mechanism that "
@@ -854,14 +864,14 @@ static void check_long_lines(asmtp_session *s, txn *t)
 static int content_from_memory(asmtp_session *s, op *o)
 {
     txn *t = o->txn;
-    size_t n = t->content.len - t->content_off;
+    const asmtp_bytes *part = &t->parts[t->part_index];
+    size_t n = part->len - t->content_off;
     size_t before = out_mark(s);
     int rv;
 
     if (n > ASMTP__CONTENT_SLICE)
         n = ASMTP__CONTENT_SLICE;
-    rv = encode_content(
-        t, (const unsigned char *)t->content.data + t->content_off, n, &s->out);
+    rv = encode_content(t, part->data + t->content_off, n, &s->out);
     if (rv)
         return rv;
     if (t->bdat && t->encoder.size > t->size) {
@@ -871,7 +881,11 @@ static int content_from_memory(asmtp_session *s, op *o)
     }
     out_account(s, before);
     t->content_off += n;
-    if (t->content_off < t->content.len)
+    if (t->content_off == part->len) {
+        t->part_index++;
+        t->content_off = 0;
+    }
+    if (t->part_index < t->part_count)
         return CONTENT_MORE;
     rv = end_content(s, o, &s->out);
     if (rv)
@@ -2205,6 +2219,11 @@ static int check_send(asmtp_session *s, const asmtp_envelope *env,
         return ASMTP_ERR_BAD_ARGUMENT;
     if (!content->read && content->len && !content->data)
         return ASMTP_ERR_BAD_ARGUMENT;
+    for (size_t i = 0; !content->read && i < content->part_count; i++)
+        if (content->parts[i].len && !content->parts[i].data)
+            return ASMTP_ERR_BAD_ARGUMENT;
+    if (content->part_count && !content->parts)
+        return ASMTP_ERR_BAD_ARGUMENT;
     return probe_envelope(s, env);
 }
 
@@ -2246,23 +2265,47 @@ static int copy_recipients(asmtp_session *s, txn *t, const asmtp_envelope *env)
     return rv;
 }
 
+/* The in-memory content as a list of parts (one when given as data/len),
+ * so that headers and a body can go without being joined first. */
+static int copy_parts(asmtp_session *s, txn *t, const asmtp_content *content)
+{
+    size_t n = content->part_count ? content->part_count : 1;
+
+    t->parts = asmtp__calloc(s->mem, n, sizeof *t->parts);
+    if (!t->parts)
+        return ASMTP_ERR_NOMEM;
+    if (content->part_count)
+        memcpy(t->parts, content->parts, n * sizeof *t->parts);
+    else
+        t->parts[0] = (asmtp_bytes){content->data, content->len};
+    t->part_count = n;
+    return 0;
+}
+
 /* Size, 8-bit and line length of the content, known before MAIL. */
 static int measure_content(txn *t)
 {
-    uint64_t longest = 0;
+    asmtp__body_encoder measure;
 
     if (t->content.read) {
         t->size = t->content.size;
         t->eight_bit = t->content.eight_bit;
         return 0;
     }
-    if (t->body == ASMTP_BODY_BINARYMIME) {
-        t->size = t->content.len; /* sent as it is */
-        return 0;
+    asmtp__body_encoder_init(&measure, ASMTP__BODY_DATA);
+    for (size_t i = 0; i < t->part_count; i++) {
+        if (t->body == ASMTP_BODY_BINARYMIME)
+            t->size += t->parts[i].len; /* sent as it is */
+        else
+            asmtp__body_encode(&measure, t->parts[i].data, t->parts[i].len,
+                               NULL);
     }
-    asmtp__body_measure(t->content.data, t->content.len, &t->size,
-                        &t->eight_bit, &longest);
-    if (longest > ASMTP__BODY_LINE_MAX)
+    if (t->body == ASMTP_BODY_BINARYMIME)
+        return 0;
+    asmtp__body_finish(&measure, NULL);
+    t->size = measure.size;
+    t->eight_bit = measure.eight_bit;
+    if (measure.longest_line > ASMTP__BODY_LINE_MAX)
         return ASMTP_ERR_LINE_TOO_LONG;
     return 0;
 }
@@ -2292,6 +2335,7 @@ int asmtp_session_send(asmtp_session *s, const asmtp_envelope *env,
     t->envid = copy_string(s, env->envid, &rv);
     t->smtputf8 = asmtp__address_needs_smtputf8(env->sender);
     rv = rv ? rv : copy_recipients(s, t, env);
+    rv = rv || content->read ? rv : copy_parts(s, t, content);
     rv = rv ? rv : measure_content(t);
     if (rv) {
         op_free(s, o);

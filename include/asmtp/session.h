@@ -93,6 +93,10 @@ typedef struct asmtp_session_config {
     bool disable_pipelining;
     /* Do not use BDAT even when the server offers CHUNKING. */
     bool disable_chunking;
+    /* Never send a password or token in the clear: without TLS only
+     * CRAM-MD5 may be used, and an AUTH that needs PLAIN, LOGIN or
+     * XOAUTH2 fails with ASMTP_ERR_TLS before anything is sent. */
+    bool auth_requires_tls;
     /* Unanswered command bytes allowed in flight; default 16384. Message
      * content is not counted. */
     size_t max_inflight;
@@ -163,9 +167,15 @@ typedef long (*asmtp_read_cb)(void *user_data, unsigned char *buf, size_t cap);
 /* The message content of a send: in memory, or read as the socket
  * drains. */
 typedef struct asmtp_content {
-    /* In memory: data and len. Must stay valid until the send completes. */
+    /* In memory: data and len. Must stay valid, and unchanged, until the
+     * send completes. */
     const void *data;
     size_t len;
+    /* In memory, in pieces sent one after the other (for example a header
+     * section and a body that are not adjacent); when part_count is not 0,
+     * data and len are ignored. The array is copied, the bytes are not. */
+    const asmtp_bytes *parts;
+    size_t part_count;
     /* Streamed, when read is not NULL: the session calls read as output
      * space frees up. size is the RFC 1870 size to declare (0: none),
      * and eight_bit says whether the content may hold 8-bit octets. */

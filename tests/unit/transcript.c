@@ -80,6 +80,8 @@ typedef struct op_ctx {
     size_t rcpt_count;
     bytes data;
     size_t stream_piece; /* 0: in memory */
+    size_t split;        /* in memory as parts of this many octets */
+    asmtp_bytes parts[64];
     size_t stream_pos;
     long fail_at; /* -1: never */
     /* auth */
@@ -488,6 +490,8 @@ static int submit_send(runner *r, op_ctx *ctx, arg *args, size_t n)
             eight_bit = true;
         else if (strcmp(args[i].key, "fail_at") == 0)
             ctx->fail_at = strtol(v, NULL, 10);
+        else if (strcmp(args[i].key, "split") == 0)
+            ctx->split = (size_t)strtoul(v, NULL, 10);
         else
             fail(r, "unknown send argument %s", args[i].key);
     }
@@ -504,6 +508,17 @@ static int submit_send(runner *r, op_ctx *ctx, arg *args, size_t n)
         content.read_user_data = ctx;
         content.size = size;
         content.eight_bit = eight_bit;
+    } else if (ctx->split) {
+        size_t count = 0;
+
+        for (size_t off = 0; off < ctx->data.len && count < 64;
+             off += ctx->split)
+            ctx->parts[count++] = (asmtp_bytes){ctx->data.data + off,
+                                                ctx->data.len - off < ctx->split
+                                                    ? ctx->data.len - off
+                                                    : ctx->split};
+        content.parts = ctx->parts;
+        content.part_count = count;
     } else {
         content.data = ctx->data.data;
         content.len = ctx->data.len;
@@ -833,6 +848,8 @@ static void configure(runner *r, const char *spec)
             r->config.disable_pipelining = true;
         else if (strcmp(k, "no_chunking") == 0)
             r->config.disable_chunking = true;
+        else if (strcmp(k, "auth_requires_tls") == 0)
+            r->config.auth_requires_tls = true;
         else if (strcmp(k, "max_inflight") == 0)
             r->config.max_inflight = strtoul(v, NULL, 10);
         else if (strncmp(k, "timeout.", 8) == 0) {
