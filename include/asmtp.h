@@ -10,5 +10,8 @@
 #include "asmtp/error.h"
 #include "asmtp/types.h"
 #include "asmtp/session.h"
+#include "asmtp/tls.h"
+#include "asmtp/client.h"
+#include "asmtp/sync.h"
 
 #endif

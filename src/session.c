@@ -2343,3 +2343,77 @@ int asmtp_session_send(asmtp_session *s, const asmtp_envelope *env,
     }
     return submit(s, o);
 }
+
+/* ---- For the I/O layer ------------------------------------------------- */
+
+int asmtp_session_abort(asmtp_session *s, int error, const char *message,
+                        uint64_t now)
+{
+    int rv = enter(s, now);
+
+    if (rv)
+        return rv;
+    if (error >= 0)
+        error = ASMTP_ERR_DISCONNECTED;
+    session_fail(s, error, NULL, false, "%s",
+                 message ? message : asmtp_strerror(error));
+    s->state = STATE_CLOSED;
+    s->want_close = true;
+    return leave(s);
+}
+
+static bool ehlo_sent(const asmtp_session *s)
+{
+    return s->ehlo_done || s->ehlo_reply ||
+           (s->inflight_count && inflight_peek(s)->kind != CMD_GREETING);
+}
+
+int asmtp_session_set_local_hostname(asmtp_session *s, const char *name)
+{
+    asmtp__buf probe;
+    char *copy;
+    int rv;
+
+    if (!s || !name)
+        return ASMTP_ERR_BAD_ARGUMENT;
+    if (ehlo_sent(s))
+        return ASMTP_ERR_STATE;
+    asmtp__buf_init(&probe, s->mem);
+    rv = asmtp__command_ehlo(&probe, name);
+    asmtp__buf_free(&probe);
+    if (rv)
+        return rv;
+    copy = asmtp__strndup(s->mem, name, strlen(name));
+    if (!copy)
+        return ASMTP_ERR_NOMEM;
+    asmtp__free(s->mem, s->local_hostname);
+    s->local_hostname = copy;
+    s->config.local_hostname = copy;
+    return 0;
+}
+
+int asmtp_session_set_auth_requires_tls(asmtp_session *s, bool required)
+{
+    if (!s)
+        return ASMTP_ERR_BAD_ARGUMENT;
+    if (ehlo_sent(s))
+        return ASMTP_ERR_STATE;
+    s->config.auth_requires_tls = required;
+    return 0;
+}
+
+int asmtp__session_submit_failed(asmtp_session *s, int kind, int error,
+                                 const char *message, asmtp_done_cb cb,
+                                 void *user_data)
+{
+    int rv = check_open(s);
+    op *o;
+
+    if (rv)
+        return rv;
+    o = op_new(s, kind, cb, user_data);
+    if (!o)
+        return ASMTP_ERR_NOMEM;
+    op_finish(s, o, error, NULL, "%s", message);
+    return submit(s, o);
+}

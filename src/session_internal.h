@@ -169,4 +169,6 @@ struct asmtp_session {
     bool freeing;
 };
 
+#include "session_hooks.h"
+
 #endif

@@ -154,6 +154,9 @@ typedef struct asmtp_envelope {
     /* enum asmtp_dsn_ret and ENVID (RFC 3461); sent when DSN is offered. */
     int ret;
     const char *envid;
+    /* NOTIFY bits for recipients taken from a message's headers
+     * (asmtp_client_send_message()); recipients given here set their own. */
+    unsigned notify;
 } asmtp_envelope;
 
 /*
@@ -308,6 +311,27 @@ ASMTP_EXTERN int asmtp_session_want_tls(const asmtp_session *session);
  */
 ASMTP_EXTERN int asmtp_session_tls_done(asmtp_session *session, int status,
                                         uint64_t now);
+
+/*
+ * The I/O layer lost the connection, or could not make it: every pending
+ * operation fails with error (a negative code, such as ASMTP_ERR_CONNECT
+ * or ASMTP_ERR_TLS) and message (a sentence; NULL for the code's text),
+ * and the session wants to close. Does nothing on a session that has
+ * already failed.
+ */
+ASMTP_EXTERN int asmtp_session_abort(asmtp_session *session, int error,
+                                     const char *message, uint64_t now);
+
+/*
+ * Change the EHLO name or the auth_requires_tls setting before EHLO has
+ * been sent (an I/O layer learns them only once connected). Returns
+ * ASMTP_ERR_STATE once EHLO or HELO has gone out, ASMTP_ERR_BAD_ARGUMENT
+ * for a name EHLO cannot carry, ASMTP_ERR_NOMEM.
+ */
+ASMTP_EXTERN int asmtp_session_set_local_hostname(asmtp_session *session,
+                                                  const char *name);
+ASMTP_EXTERN int asmtp_session_set_auth_requires_tls(asmtp_session *session,
+                                                     bool required);
 
 /* Nonzero when the connection should be closed once the output has been
  * written: after QUIT, a 421, a timeout or a protocol error. */

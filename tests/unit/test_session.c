@@ -209,7 +209,7 @@ static void test_streamed_content_follows_the_socket(void **state)
     asmtp_session_config config = base_config();
     asmtp_session *s = new_session(&config);
     asmtp_recipient rcpt = {"b@example.net", 0, NULL};
-    asmtp_envelope env = {"a@example.org", &rcpt, 1, 0, 0, NULL};
+    asmtp_envelope env = {"a@example.org", &rcpt, 1, 0, 0, NULL, 0};
     source src = {10u * 1024 * 1024, 0, 0};
     asmtp_content content = {NULL, 0, NULL, 0, read_lines, &src, 0, false};
     record rec = {0};
@@ -324,7 +324,7 @@ static void test_every_allocation_may_fail(void **state)
         failmem fm;
         record recs[3];
         asmtp_recipient rcpt = {"b@example.net", 0, NULL};
-        asmtp_envelope env = {"a@example.org", &rcpt, 1, 0, 0, NULL};
+        asmtp_envelope env = {"a@example.org", &rcpt, 1, 0, 0, NULL, 0};
         asmtp_content content = {"hi\r\n", 4, NULL, 0, NULL, NULL, 0, false};
         int submitted = 0;
 
