@@ -2,7 +2,7 @@
  * The blocking API: connect, send one message whose envelope comes from
  * its headers, quit. STARTTLS is used when the server offers it.
  *
- *   blocking_send HOST PORT < message.eml
+ *   blocking HOST PORT < message.eml
  */
 #include <stdio.h>
 #include <stdlib.h>
