@@ -22,8 +22,9 @@ typedef struct asmtp__tls asmtp__tls;
  * unless config->server_name is set; may be NULL when no_verify is set or
  * server_name is given). Returns 0, ASMTP_ERR_TLS (the configuration
  * could not be loaded: a missing CA file, a key that does not match) with
- * a reason in *why (static or from OpenSSL's error queue, copied into
- * why_buf), or ASMTP_ERR_NOMEM.
+ * a reason written into why (why_size octets, NUL-terminated; why may be
+ * NULL), or ASMTP_ERR_NOMEM. key_file defaults to cert_file; an encrypted
+ * key is refused (no passphrase prompt, ever).
  */
 ASMTP__HIDDEN int asmtp__tls_new(asmtp__tls **tls,
                                  const asmtp_tls_config *config,
@@ -47,7 +48,8 @@ ASMTP__HIDDEN int asmtp__tls_feed(asmtp__tls *tls, const void *data,
 /*
  * Decrypt into out (appending). Returns 0 when no more plaintext is
  * available yet, 1 when the server closed the TLS session cleanly
- * (close_notify), or ASMTP_ERR_TLS with a reason in why.
+ * (close_notify), ASMTP_ERR_TLS with a reason in why, or ASMTP_ERR_NOMEM
+ * when out cannot grow (the plaintext then waits for the next call).
  */
 ASMTP__HIDDEN int asmtp__tls_read(asmtp__tls *tls, asmtp__buf *out,
                                   char *why, size_t why_size);
@@ -58,7 +60,8 @@ ASMTP__HIDDEN int asmtp__tls_write(asmtp__tls *tls, const void *data,
                                    size_t len, char *why, size_t why_size);
 
 /* Ciphertext waiting to be sent: pointer and length, valid until the next
- * call on tls; asmtp__tls_output_done() drops n of them. */
+ * asmtp__tls_output(), asmtp__tls_output_done() or free;
+ * asmtp__tls_output_done() drops n of them. */
 ASMTP__HIDDEN const unsigned char *asmtp__tls_output(asmtp__tls *tls,
                                                      size_t *len);
 ASMTP__HIDDEN void asmtp__tls_output_done(asmtp__tls *tls, size_t n);
