@@ -15,8 +15,8 @@ typedef struct parser {
     const unsigned char *text;
     size_t len;
     size_t pos;
-    asmtp__buf local;         /* the local part being read, unquoted */
-    asmtp__buf address;       /* the addr-spec being built */
+    asmtp__buf local;          /* the local part being read, unquoted */
+    asmtp__buf address;        /* the addr-spec being built */
     asmtp__address_list found; /* what this call has read so far */
     size_t found_cap;
 } parser;
@@ -362,16 +362,16 @@ static int keep_address(parser *ps)
 
         if (cap > SIZE_MAX / sizeof *grown)
             return ASMTP_ERR_NOMEM;
-        grown = asmtp__realloc(found->mem, found->addresses,
-                               cap * sizeof *grown);
+        grown =
+            asmtp__realloc(found->mem, found->addresses, cap * sizeof *grown);
         if (!grown)
             return ASMTP_ERR_NOMEM;
         found->addresses = grown;
         ps->found_cap = cap;
     }
-    copy = asmtp__strndup(found->mem,
-                          (const char *)asmtp__buf_head(&ps->address),
-                          asmtp__buf_size(&ps->address));
+    copy =
+        asmtp__strndup(found->mem, (const char *)asmtp__buf_head(&ps->address),
+                       asmtp__buf_size(&ps->address));
     if (!copy)
         return ASMTP_ERR_NOMEM;
     found->addresses[found->count++] = copy;
@@ -587,8 +587,7 @@ static int move_found(asmtp__address_list *list, parser *ps)
                            (list->count + found->count) * sizeof *grown);
     if (!grown)
         return ASMTP_ERR_NOMEM;
-    memcpy(grown + list->count, found->addresses,
-           found->count * sizeof *grown);
+    memcpy(grown + list->count, found->addresses, found->count * sizeof *grown);
     list->addresses = grown;
     list->count += found->count;
     asmtp__free(found->mem, found->addresses);

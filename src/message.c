@@ -228,8 +228,8 @@ static int scan_fields(parse *ps)
 
 /* Parse the fields named name (for a Resent- block, "Resent-" name) into
  * list, in order; with first_only, stop once the list has an address. */
-static int read_fields(parse *ps, const char *name,
-                       asmtp__address_list *list, bool first_only)
+static int read_fields(parse *ps, const char *name, asmtp__address_list *list,
+                       bool first_only)
 {
     const unsigned char *p = ps->header.data;
     char full[32];

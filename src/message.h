@@ -59,6 +59,35 @@ ASMTP__HIDDEN void asmtp__message_free(asmtp__message *msg);
  * blocks), or ASMTP_ERR_NOMEM. A message with no sender or no recipients
  * is not an error here: sender stays NULL / the list empty, and the caller
  * decides.
+ *
+ * In detail:
+ *   - Every line before the empty line must be a field (a name of
+ *     printable ASCII other than ":", white space allowed before the ":")
+ *     or a continuation of one (a line starting with SP or HTAB, a line of
+ *     white space only included). Anything else, an mbox "From " line or
+ *     a continuation as the first line among them, is ASMTP_ERR_MESSAGE
+ *     "header line N is not a field". The body is never looked at.
+ *   - Field names are compared ignoring ASCII case. A field body is given
+ *     to asmtp__address_list_parse() with its folds and without the line
+ *     end of its last line.
+ *   - Only the fields the envelope needs are parsed: the Sender fields in
+ *     order until one gives an address, then likewise the From fields
+ *     (so a Sender of "<>" or an empty group falls back to From); and all
+ *     of To, Cc and Bcc. A malformed one of these is ASMTP_ERR_MESSAGE
+ *     "the To field is not a valid address list (line N)"; fields not
+ *     needed (From when Sender gives an address, the originals when a
+ *     Resent- block is used) are not checked.
+ *   - A Resent- field is any field whose name starts with "Resent-"; a
+ *     block is a run of them with no other field between (a Received or a
+ *     Bcc field ends the run). With one block, From and Sender are not
+ *     used: sender stays NULL when the block has neither Resent-Sender nor
+ *     Resent-From. A block of Resent-Bcc fields alone is still a block.
+ *   - header is exactly the input's header section less those fields;
+ *     line ends (CRLF or LF, mixed) and the empty line are kept as they
+ *     are. stripped is true when any field was removed.
+ *   - msg is emptied first; on error it is left empty (as after
+ *     asmtp__message_init()). why (may be NULL, or why_size 0) receives a
+ *     sentence on every error and "" on success.
  */
 ASMTP__HIDDEN int asmtp__message_parse(asmtp__message *msg, const void *data,
                                        size_t len, char *why,
