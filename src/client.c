@@ -1356,6 +1356,22 @@ static int prepare_content(client_op *op, const asmtp_content *content,
     return 0;
 }
 
+/* Whether the first line is a header field ("Name: ..."); a message that
+ * starts otherwise has no header section at all. */
+static bool starts_with_field(const unsigned char *data, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && data[i] > ' ' && data[i] < 0x7f && data[i] != ':')
+        i++;
+    return i > 0 && i < len && data[i] == ':';
+}
+
+static bool envelope_complete(const asmtp_envelope *env)
+{
+    return env && env->sender && env->recipient_count;
+}
+
 static int submit_message(asmtp_client *c, client_op *op,
                           const asmtp_envelope *given,
                           const asmtp_content *content,
@@ -1372,6 +1388,15 @@ static int submit_message(asmtp_client *c, client_op *op,
         return ASMTP_ERR_NOMEM;
     asmtp__message_init(op->message, c->mem);
     rv = asmtp__message_parse(op->message, data, len, why_buf, sizeof why_buf);
+    if (rv == ASMTP_ERR_MESSAGE && envelope_complete(given) &&
+        !starts_with_field(data, len)) {
+        /* No header section to read or strip: send it as it is. */
+        c->depth++;
+        rv =
+            asmtp_session_send(c->session, given, content, on_session_done, op);
+        c->depth--;
+        return rv;
+    }
     rv = rv ? rv : derive_envelope(c, given, op->message, &p, &why);
     rv = rv ? rv : prepare_content(op, content, data, len, &p);
     c->depth++;

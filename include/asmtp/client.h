@@ -161,7 +161,9 @@ ASMTP_EXTERN int asmtp_client_send(asmtp_client *client,
  * (up to 1 MiB) before this returns. Problems with the message (no sender
  * or recipients to be found, two Resent- blocks, a malformed address
  * field) complete the operation with ASMTP_ERR_MESSAGE and a message that
- * says which.
+ * says which. With a complete envelope, content that has no header
+ * section at all (its first line is not a field) is sent as it is.
+ * In-memory content must be given as data and len, not parts.
  */
 ASMTP_EXTERN int asmtp_client_send_message(asmtp_client *client,
                                            const asmtp_envelope *envelope,
