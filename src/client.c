@@ -1390,10 +1390,19 @@ static int submit_message(asmtp_client *c, client_op *op,
     rv = asmtp__message_parse(op->message, data, len, why_buf, sizeof why_buf);
     if (rv == ASMTP_ERR_MESSAGE && envelope_complete(given) &&
         !starts_with_field(data, len)) {
-        /* No header section to read or strip: send it as it is. */
+        /* No header section to read or strip: send it as it is (a
+         * streamed one with what was read ahead first). */
+        p.content = *content;
+        if (content->read) {
+            op->stream = *content;
+            p.content.read = read_with_prefix;
+            p.content.read_user_data = op;
+            if (asmtp__buf_append(&op->prefix, data, len))
+                return ASMTP_ERR_NOMEM;
+        }
         c->depth++;
-        rv =
-            asmtp_session_send(c->session, given, content, on_session_done, op);
+        rv = asmtp_session_send(c->session, given, &p.content, on_session_done,
+                                op);
         c->depth--;
         return rv;
     }
