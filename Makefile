@@ -12,7 +12,7 @@ CC ?= cc
 
 # Debian packages the build and the tests need.
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libssl-dev \
-               libcmocka-dev python3-aiosmtpd
+               libcmocka-dev python3-aiosmtpd openssl
 DEB_PACKAGES_FUZZ = clang libclang-rt-14-dev
 DEB_PACKAGES_COVERAGE = gcovr
 

@@ -12,7 +12,7 @@ Where and how long:
                        writes DIR/port once it listens (via DIR/port.tmp and
                        a rename), DIR/pid, DIR/server.log, and one set of
                        files per accepted message (see below).
-  --host ADDR          127.0.0.1 (default), ::1, localhost or another
+  --host ADDR          127.0.0.1 (default), ::1 or another literal
                        loopback address; anything else is refused.
   --port N             TCP port; default 0 = the kernel picks a free one.
   --unix PATH          listen on a Unix socket at PATH instead of TCP; PATH
@@ -109,7 +109,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import ssl
 import sys
 import threading
@@ -122,6 +121,7 @@ from aiosmtpd.smtp import (MISSING, SMTP, AuthResult, Envelope, LoginPassword,
 log = logging.getLogger("asmtp.test-server")
 
 ALL_MECHS = ("PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2")
+AUTH_LINE_LIMIT = 12288  # RFC 4954 section 4
 
 
 def fsbytes(text):
@@ -195,11 +195,19 @@ class TestSMTP(SMTP):
 
     def __init__(self, handler, opts, **kwargs):
         self.opts = opts
+        # The stream reader's limit is line_length_limit (1001) at
+        # construction, which cuts every line, AUTH lines and SASL responses
+        # included, at 1001 octets. RFC 4954 allows 12288 for AUTH (long
+        # XOAUTH2 tokens need it). Build the reader with room for that, then
+        # restore 1001 for the DATA line check, which reads the attribute.
+        self.line_length_limit = AUTH_LINE_LIMIT + 2
         super().__init__(handler, **kwargs)
-        # aiosmtpd keeps these limits in a class-level dict shared by all
-        # connections; give each connection its own.
+        self.line_length_limit = SMTP.line_length_limit
+        # aiosmtpd keeps the command limits in a class-level dict shared by
+        # all connections; give each connection its own.
         self.command_size_limits = collections.defaultdict(
             lambda: SMTP.command_size_limit)
+        self.command_size_limits["AUTH"] = AUTH_LINE_LIMIT
         self._sasl_replied = False
 
     # -- envelope bookkeeping ------------------------------------------
@@ -564,8 +572,8 @@ def parse_rule(text):
 
 
 def check_loopback(host):
-    if host == "localhost":
-        return
+    # A literal address only: "localhost" may resolve to both 127.0.0.1 and
+    # ::1, and with --port 0 each would get a different port.
     try:
         if ipaddress.ip_address(host).is_loopback:
             return

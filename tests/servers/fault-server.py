@@ -16,7 +16,7 @@ Usage:
                      script (the last one is reused for later connections).
   --connections N    play for N connections, then stop (default 1; 0 means
                      until stopped). Connection N+1 is refused.
-  --host ADDR        loopback address (default 127.0.0.1; ::1 works).
+  --host ADDR        literal loopback address (default 127.0.0.1; ::1).
   --port N           default 0: a free port.
   --unix PATH        listen on a Unix socket instead; DIR/port holds PATH.
   --tls              implicit TLS: handshake before the first step.
@@ -46,6 +46,7 @@ step that sends text.
   expect [PREFIX]       read one line from the client; fail unless it starts
                         with PREFIX (case-insensitive; no PREFIX: any line)
   expect-exact TEXT     read one line; fail unless it is exactly TEXT + CRLF
+                        (case-sensitive: smtplib, for one, sends "mail FROM:")
   expect-data           read the data phase up to and including CRLF.CRLF
                         (or a first line "."), stored raw, still dot-stuffed,
                         as DIR/conn-N.data-M
@@ -144,6 +145,13 @@ def parse_number(text, kind, lineno):
 
 
 def parse_script(path):
+    try:
+        return _parse_script(path)
+    except ScriptError as e:
+        raise ScriptError("%s: %s" % (path, e))
+
+
+def _parse_script(path):
     steps = []
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
@@ -434,7 +442,7 @@ class FaultServer:
         self.numbers[conn] = n
         self.logs[conn] = open(self.path("conn-%d.log" % n), "w",
                                encoding="ascii", buffering=1)
-        peer = conn.transport.get_extra_info("peername")
+        peer = conn.transport.get_extra_info("peername") or "a Unix socket"
         self.log(conn, "# connection %d from %s" % (n, peer))
         script = self.scripts[min(n, len(self.scripts)) - 1]
         task = asyncio.get_running_loop().create_task(self.play(conn, script))
@@ -610,10 +618,10 @@ def check_loopback(host):
         if ipaddress.ip_address(host).is_loopback:
             return
     except ValueError:
-        if host == "localhost":
-            return
-    sys.exit("fault-server: refusing to listen on non-loopback address %r"
-             % host)
+        pass
+    print("fault-server: refusing to listen on non-loopback address %r"
+          % host, file=sys.stderr)
+    sys.exit(2)
 
 
 async def main_async(opts):
@@ -680,7 +688,9 @@ def main():
     if opts.unix is None:
         check_loopback(opts.host)
     if not os.path.isdir(opts.dir):
-        sys.exit("fault-server: --dir %s is not a directory" % opts.dir)
+        print("fault-server: --dir %s is not a directory" % opts.dir,
+              file=sys.stderr)
+        sys.exit(2)
     watchdog = threading.Timer(opts.lifetime + 15, os._exit, (3,))
     watchdog.daemon = True
     watchdog.start()
