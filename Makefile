@@ -16,8 +16,8 @@ DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libssl-dev \
 DEB_PACKAGES_FUZZ = clang libclang-rt-14-dev
 DEB_PACKAGES_COVERAGE = gcovr
 
-.PHONY: all check deps build test sanitize fuzz fuzz-run coverage format \
-        format-check install clean
+.PHONY: all check demo deps build test sanitize fuzz fuzz-run coverage \
+        format format-check install clean
 
 all: build
 
@@ -34,6 +34,10 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 check: test
+
+# The main job: asmtp-send with STARTTLS and AUTH against a local aiosmtpd.
+demo: build
+	@scripts/demo $(BUILD)
 
 # Built with clang, so that one of the two runs checks clang's warnings.
 sanitize: deps
