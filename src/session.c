@@ -1556,6 +1556,7 @@ static void fill_send_result(const asmtp_session *s, const op *o,
         t->results[i].accepted =
             t->rcpt_replies[i] && positive(t->rcpt_replies[i]);
     }
+    r->sender = t->sender;
     r->mail_reply = t->mail_reply;
     r->recipients = t->results;
     r->recipient_count = t->rcpt_count;

@@ -18,6 +18,7 @@ struct asmtp_sync {
     bool done;
     asmtp_result result; /* a deep copy; the fields below own it */
     char *message;
+    char *sender;
     asmtp_reply *reply, *mail_reply, *data_reply, *final_reply;
     asmtp_recipient_result *recipients;
     size_t recipient_count;
@@ -33,13 +34,14 @@ static void clear_result(asmtp_sync *s)
     }
     asmtp__free(mem, s->recipients);
     asmtp__free(mem, s->message);
+    asmtp__free(mem, s->sender);
     asmtp__reply_free(mem, s->reply);
     asmtp__reply_free(mem, s->mail_reply);
     asmtp__reply_free(mem, s->data_reply);
     asmtp__reply_free(mem, s->final_reply);
     s->recipients = NULL;
     s->recipient_count = 0;
-    s->message = NULL;
+    s->message = s->sender = NULL;
     s->reply = s->mail_reply = s->data_reply = s->final_reply = NULL;
     memset(&s->result, 0, sizeof s->result);
     s->result.message = asmtp_strerror(0);
@@ -93,6 +95,11 @@ static void keep_result(asmtp_sync *s, const asmtp_result *r)
     s->final_reply = copy_reply(s, r->final_reply, &ok);
     if (r->recipient_count)
         copy_recipients(s, r, &ok);
+    if (r->sender) {
+        s->sender = asmtp__strndup(s->mem, r->sender, strlen(r->sender));
+        ok = ok && s->sender;
+    }
+    s->result.sender = s->sender;
     s->result.message = s->message ? s->message : asmtp_strerror(r->error);
     s->result.reply = s->reply;
     s->result.mail_reply = s->mail_reply;

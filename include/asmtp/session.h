@@ -218,7 +218,9 @@ typedef struct asmtp_result {
     int error;
     const char *message;
     const asmtp_reply *reply;
-    /* ASMTP_OP_SEND only. */
+    /* ASMTP_OP_SEND only. sender is the reverse-path used ("" for the
+     * null one), taken from the envelope or the message's headers. */
+    const char *sender;
     const asmtp_reply *mail_reply;
     const asmtp_recipient_result *recipients;
     size_t recipient_count;
