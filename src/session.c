@@ -1066,6 +1066,7 @@ static void pump(asmtp_session *s)
             s->need_rset = false;
             continue;
         }
+        emit_advance(s); /* past ops decided before they were sent */
         o = s->emit;
         if (!o)
             break;

@@ -120,6 +120,8 @@ static void on_done(asmtp_client *c, const asmtp_result *r, void *user_data)
     (void)c;
     keep_result(s, r);
     s->done = true;
+    /* The loop would otherwise go on to wait for I/O nobody needs. */
+    uv_stop(&s->loop);
 }
 
 /* Run the loop until the operation submitted (rv 0) completes. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "asmtp.h"
 
@@ -1075,6 +1076,33 @@ static bool read_secret(const char *path, const char *what,
     return true;
 }
 
+/*
+ * The certificate files must be readable: a clear "cannot read" (66) is
+ * more use than the TLS failure the library would report later.
+ */
+static bool check_readable(const struct options *opts, struct report *report)
+{
+    const struct {
+        const char *path, *what;
+        int mode;
+    } files[] = {
+        {opts->ca_file, "--cafile", R_OK},
+        {opts->ca_path, "--capath", R_OK | X_OK},
+        {opts->cert_file, "--cert", R_OK},
+        {opts->key_file, "--key", R_OK},
+    };
+
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (files[i].path && access(files[i].path, files[i].mode) != 0) {
+            fail(report, EX_NOINPUT, "input",
+                 "cannot read %s, given with %s: %s", files[i].path,
+                 files[i].what, strerror(errno));
+            return false;
+        }
+    }
+    return true;
+}
+
 /* The credentials and the mechanisms they allow. */
 struct auth_setup {
     asmtp_credentials credentials;
@@ -1628,7 +1656,9 @@ static void print_human(const struct report *report)
                       "against a test server.\n",
               stderr);
     else if (result->error == ASMTP_ERR_TLS &&
-             contains_word(result->message, "certificate"))
+             (contains_word(result->message, "issuer") ||
+              contains_word(result->message, "self-signed") ||
+              contains_word(result->message, "self signed")))
         fputs(PROGRAM ": if the server's certificate comes from a private "
                       "CA, give it with --cafile or --capath.\n",
               stderr);
@@ -1832,7 +1862,8 @@ int main(int argc, char **argv)
     }
 
     ignore_sigpipe();
-    if ((opts.user && !prepare_auth(&opts, &auth, &report)) ||
+    if (!check_readable(&opts, &report) ||
+        (opts.user && !prepare_auth(&opts, &auth, &report)) ||
         !read_message(&opts, &message, &len, &report)) {
         auth_setup_free(&auth);
         free(opts.recipients);
