@@ -199,7 +199,6 @@ struct report {
 /* State the library's callbacks need. */
 struct run {
     bool verbose;
-    char *mail_sender; /* the reverse-path of the MAIL command sent */
 };
 
 static void fail(struct report *report, int status, const char *kind,
@@ -813,10 +812,6 @@ static bool check_combinations(const struct options *opts,
         problem = "TLS over --unix needs --host NAME, the name to verify "
                   "the server's certificate against (or --no-verify "
                   "against a test server)";
-    else if (opts->notify && opts->recipient_count == 0)
-        problem = "--dsn-notify needs the recipients on the command line; "
-                  "it cannot be applied to recipients taken from the "
-                  "headers";
 
     if (problem) {
         fail(report, EX_USAGE, "usage", "%s", problem);
@@ -1173,46 +1168,11 @@ static bool prepare_auth(const struct options *opts, struct auth_setup *auth,
 
 /* ---- Library callbacks -------------------------------------------------- */
 
-/*
- * Note the reverse-path of the MAIL command as it went out: the header
- * fields may have supplied it, and the result does not carry it.
- */
-static void note_mail_sender(struct run *run, const unsigned char *line,
-                             size_t len)
-{
-    static const char prefix[] = "MAIL FROM:<";
-    size_t start = sizeof prefix - 1, end;
-    bool quoted = false;
-    char *copy;
-
-    if (len < start || strncasecmp((const char *)line, prefix, start) != 0)
-        return;
-    for (end = start; end < len; end++) {
-        if (quoted && line[end] == '\\' && end + 1 < len)
-            end++;
-        else if (line[end] == '"')
-            quoted = !quoted;
-        else if (!quoted && line[end] == '>')
-            break;
-    }
-    if (end == len)
-        return;
-    copy = malloc(end - start + 1);
-    if (!copy)
-        return;
-    memcpy(copy, line + start, end - start);
-    copy[end - start] = '\0';
-    free(run->mail_sender);
-    run->mail_sender = copy;
-}
-
 static void on_transcript(void *user_data, int direction,
                           const unsigned char *line, size_t len)
 {
     struct run *run = user_data;
 
-    if (direction == ASMTP_SENT)
-        note_mail_sender(run, line, len);
     if (!run->verbose)
         return;
     fputs(direction == ASMTP_SENT ? "C: " : "S: ", stderr);
@@ -1774,6 +1734,7 @@ static void deliver(asmtp_sync *sync, const struct options *opts,
     envelope.recipient_count = opts->recipient_count;
     envelope.ret = opts->ret;
     envelope.envid = opts->envid;
+    envelope.notify = opts->notify; /* for recipients from the headers */
     asmtp_sync_send_message(sync, &envelope, content);
     judge_send(asmtp_sync_result(sync), report);
     free(recipients);
@@ -1783,7 +1744,7 @@ static int send_with(const struct options *opts, const struct auth_setup *auth,
                      const asmtp_content *content, struct report *report)
 {
     asmtp_client_config config;
-    struct run run = {opts->verbose, NULL};
+    struct run run = {opts->verbose};
     asmtp_sync *sync = NULL;
     asmtp_client *client;
     const asmtp_session *session;
@@ -1808,7 +1769,12 @@ static int send_with(const struct options *opts, const struct auth_setup *auth,
     deliver(sync, opts, auth, content, report);
     session = asmtp_client_session(client);
     report->tls = session && asmtp_session_is_tls(session);
-    report->sender = run.mail_sender ? run.mail_sender : opts->from;
+    /* The result (valid until the QUIT below) says which reverse-path MAIL
+     * used, whether from -f or from the headers. */
+    if (asmtp_sync_result(sync)->op == ASMTP_OP_SEND)
+        report->sender = asmtp_sync_result(sync)->sender;
+    if (!report->sender)
+        report->sender = opts->from;
     status = finish(report);
 
     /* The outcome is decided; QUIT is a courtesy whose failure changes
@@ -1816,7 +1782,6 @@ static int send_with(const struct options *opts, const struct auth_setup *auth,
     if (asmtp_client_is_connected(client))
         asmtp_sync_quit(sync);
     asmtp_sync_free(sync);
-    free(run.mail_sender);
     return status;
 }
 

@@ -45,3 +45,4 @@ w@example.com
 -dash@example.com
 ' -- '<w@example.com>' --from '<other@example.org>' -- -dash@example.com
 echo "recipients and sender from the command line, null sender"
+

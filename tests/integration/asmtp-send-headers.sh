@@ -53,3 +53,4 @@ tr -d '\r' <"$dir/in" >"$dir/in-lf"
     { echo "asmtp-send --file failed ($?):"; cat "$dir/err"; exit 1; }
 check 2
 echo "envelope from the headers, Bcc stripped, content byte for byte"
+

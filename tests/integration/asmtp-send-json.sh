@@ -104,3 +104,13 @@ d["recipients"][0]["text"] == "ctl\x01 q\" bs\\ \u00e9 bad\ufffd"
 grep -q '"ctl\\u0001 q\\" bs\\\\ é bad\\ufffd"' "$work/out" ||
     fail "escapes are not as expected"
 echo "JSON output parsed and checked for success, refusals and usage"
+
+# --dsn-notify also applies to recipients taken from the headers, and the
+# JSON names the sender the headers gave.
+start_server dsn --dsn
+printf 'From: a@example.org\nTo: b@example.net\n\nx\n' >"$msg"
+run_send 0 --json -H 127.0.0.1 -p "$srv_port" --dsn-notify success,failure
+grep -q '^rcpt_options: NOTIFY=SUCCESS,FAILURE$' "$srv/1.envelope" ||
+    fail "NOTIFY not sent for a header recipient: $(cat "$srv/1.envelope")"
+/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["sender"] == "a@example.org", d' <"$work/out" ||
+    fail "JSON sender: $(cat "$work/out")"
