@@ -106,6 +106,9 @@ static void release(asmtp_client *c)
 }
 
 static int start_connect(asmtp_client *c);
+static void fail(asmtp_client *c, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void arm_timer(asmtp_client *c);
 
 /* The socket is closed: forget the connection, and start the next one if
  * connect() was called meanwhile. */
@@ -125,8 +128,14 @@ static void connection_gone(asmtp_client *c)
     asmtp_session_free(old);
     c->depth--;
     if (c->reconnect && !c->freeing) {
+        int rv;
+
         c->reconnect = false;
-        start_connect(c);
+        rv = start_connect(c);
+        if (rv < 0)
+            fail(c, ASMTP_ERR_CONNECT, "could not start connecting: %s",
+                 uv_strerror(rv));
+        arm_timer(c); /* the connect timeout runs from here */
     }
 }
 
