@@ -31,6 +31,8 @@
  * before anything else can read, so idle connections hold none. */
 static _Thread_local char read_buffer[READ_SIZE];
 
+static void on_timer(uv_timer_t *timer);
+
 static uint64_t now_ms(const asmtp_client *c)
 {
     return uv_now(c->loop);
@@ -80,6 +82,28 @@ static void fail(asmtp_client *c, int error, const char *fmt, ...)
     c->depth++;
     asmtp_session_abort(c->session, error, message, now_ms(c));
     c->depth--;
+}
+
+/*
+ * The same, from inside a call the caller made (connect, adopt): the
+ * failure is delivered from the loop, so that callbacks never run inside
+ * the call that submitted their operation, and operations submitted right
+ * after it still queue (and fail with the others).
+ */
+static void fail_later(asmtp_client *c, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_later(asmtp_client *c, int error, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (c->deferred_error)
+        return;
+    c->deferred_error = error;
+    va_start(ap, fmt);
+    vsnprintf(c->deferred_message, sizeof c->deferred_message, fmt, ap);
+    va_end(ap);
+    uv_timer_start(&c->timer, on_timer, 0, 0);
 }
 
 /* ---- Lifetime ------------------------------------------------------------ */
@@ -183,6 +207,7 @@ static void close_connection(asmtp_client *c)
     if (c->state == CLIENT_RESOLVING)
         uv_cancel((uv_req_t *)&c->resolve_req);
     c->state = CLIENT_CLOSING;
+    c->deferred_error = 0;
     c->old_session = c->session;
     c->session = NULL;
     uv_timer_stop(&c->timer);
@@ -360,6 +385,14 @@ static void on_timer(uv_timer_t *timer)
 
     if (!c->session)
         return;
+    if (c->deferred_error) {
+        int error = c->deferred_error;
+
+        c->deferred_error = 0;
+        fail(c, error, "%s", c->deferred_message);
+        service(c);
+        return;
+    }
     describe_peer(c, peer, sizeof peer);
     if (c->state == CLIENT_RESOLVING || c->state == CLIENT_CONNECTING ||
         c->state == CLIENT_HANDSHAKE) {
@@ -388,6 +421,8 @@ static void arm_timer(asmtp_client *c)
         uv_timer_stop(&c->timer);
         return;
     }
+    if (c->deferred_error)
+        return; /* its zero timer is running */
     deadline = asmtp_session_deadline(c->session);
     if (deadline == UINT64_MAX)
         uv_timer_stop(&c->timer);
@@ -497,14 +532,17 @@ static void handshake(asmtp_client *c)
 static void begin_tls(asmtp_client *c)
 {
     char why[200];
-    const char *name = c->unix_path ? NULL : c->host;
+    /* A Unix or adopted socket has no host to verify unless the caller
+     * named one; tls.c then wants server_name. */
+    const char *name =
+        c->unix_path || (c->adopted && !c->host_given) ? NULL : c->host;
     int rv;
 
     c->start_tls = false;
     rv = asmtp__tls_new(&c->tls, &c->config.tls_config, name, c->mem, why,
                         sizeof why);
     if (rv) {
-        fail(c, rv, "cannot set up TLS: %s", why);
+        fail_later(c, rv, "cannot set up TLS: %s", why);
         return;
     }
     c->tls_handshaking = true;
@@ -949,6 +987,7 @@ static int copy_config(asmtp_client *c, const asmtp_client_config *config)
     int rv = 0;
 
     c->config = *config;
+    c->host_given = config->host != NULL;
     c->host = copy_config_string(
         c->mem, config->host ? config->host : "localhost", &rv);
     c->unix_path = copy_config_string(c->mem, config->unix_path, &rv);
@@ -991,6 +1030,11 @@ static int check_config(const asmtp_client_config *config)
     if (config->unix_path && strlen(config->unix_path) >=
                                  sizeof(((struct sockaddr_un *)0)->sun_path))
         return ASMTP_ERR_BAD_ARGUMENT;
+    if (config->unix_path &&
+        (config->tls || config->starttls == ASMTP_STARTTLS_REQUIRED) &&
+        !config->tls_config.server_name && !config->tls_config.no_verify &&
+        !config->tls_config.ssl_ctx)
+        return ASMTP_ERR_BAD_ARGUMENT; /* nothing to verify against */
     return 0;
 }
 
@@ -1112,15 +1156,15 @@ int asmtp_client_connect(asmtp_client *c, asmtp_client_cb cb, void *ud)
 
     if (rv)
         return rv;
+    c->adopted = false;
     if (c->state == CLIENT_CLOSING) {
         c->reconnect = true; /* once the old socket has closed */
         return 0;
     }
     rv = start_connect(c);
-    if (rv < 0) {
-        fail(c, ASMTP_ERR_CONNECT, "could not start connecting: %s",
-             uv_strerror(rv));
-    }
+    if (rv < 0)
+        fail_later(c, ASMTP_ERR_CONNECT, "could not start connecting: %s",
+                   uv_strerror(rv));
     service(c);
     return 0;
 }
@@ -1136,6 +1180,8 @@ int asmtp_client_adopt(asmtp_client *c, int fd, asmtp_client_cb cb, void *ud)
     if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
         return ASMTP_ERR_BAD_ARGUMENT;
     rv = prepare_connect(c, cb, ud);
+    if (rv == 0)
+        c->adopted = true;
     if (rv)
         return rv;
     if (sa.ss_family == AF_UNIX) {
@@ -1150,8 +1196,8 @@ int asmtp_client_adopt(asmtp_client *c, int fd, asmtp_client_cb cb, void *ud)
     c->sock.handle.data = c;
     c->state = CLIENT_CONNECTING;
     if (rv < 0)
-        fail(c, ASMTP_ERR_CONNECT, "cannot use the socket: %s",
-             uv_strerror(rv));
+        fail_later(c, ASMTP_ERR_CONNECT, "cannot use the socket: %s",
+                   uv_strerror(rv));
     else
         connected(c);
     service(c);

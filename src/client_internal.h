@@ -32,6 +32,8 @@ struct asmtp_client {
     char *local_hostname;
     char *ca_file, *ca_path, *cert_file, *key_file, *server_name;
     uint16_t port;
+    bool host_given; /* config.host was set, not defaulted */
+    bool adopted;    /* the socket came from asmtp_client_adopt() */
 
     int state; /* enum client_state */
     asmtp_session *session;
@@ -62,6 +64,9 @@ struct asmtp_client {
     bool start_tls;   /* the session paused for STARTTLS */
     bool tls_closing; /* close_notify queued */
     asmtp__buf plain; /* decrypted bytes on their way to the session */
+
+    int deferred_error; /* a failure to deliver from the loop */
+    char deferred_message[300];
 
     int handles;  /* open libuv handles */
     int requests; /* libuv requests not yet called back */

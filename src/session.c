@@ -1422,6 +1422,36 @@ static void on_quit(asmtp_session *s, op *o, asmtp_reply *reply)
               "QUIT: %s", render_reply(reply, text, sizeof text));
 }
 
+/* A 421 that answers a transaction's command is that command's reply too
+ * (the session keeps the original as the reason it failed). */
+static void keep_shutdown_reply(asmtp_session *s, const cmd *c,
+                                const asmtp_reply *reply)
+{
+    txn *t = c->op ? c->op->txn : NULL;
+
+    if (!t)
+        return;
+    switch (c->kind) {
+    case CMD_MAIL:
+        t->mail_reply = asmtp__reply_copy(s->mem, reply);
+        break;
+    case CMD_RCPT:
+        t->rcpt_replies[c->index] = asmtp__reply_copy(s->mem, reply);
+        break;
+    case CMD_DATA:
+        t->data_reply = asmtp__reply_copy(s->mem, reply);
+        break;
+    case CMD_DOT:
+    case CMD_LONE_DOT:
+    case CMD_BDAT:
+    case CMD_BDAT_LAST:
+        t->end_shutdown = true; /* answered, not lost */
+        break;
+    default:
+        break;
+    }
+}
+
 /* Route one reply to what it answers. Takes ownership of reply. */
 static void on_reply(asmtp_session *s, cmd c, asmtp_reply *reply)
 {
@@ -1429,9 +1459,7 @@ static void on_reply(asmtp_session *s, cmd c, asmtp_reply *reply)
 
     transcript_reply(s, reply);
     if (reply->code == 421 && c.kind != CMD_QUIT) {
-        if (c.kind == CMD_DOT || c.kind == CMD_LONE_DOT || c.kind == CMD_BDAT ||
-            c.kind == CMD_BDAT_LAST)
-            c.op->txn->end_shutdown = true; /* answered, not lost */
+        keep_shutdown_reply(s, &c, reply);
         session_fail(s, ASMTP_ERR_SHUTDOWN, reply, false,
                      "the server is closing the connection: %s",
                      render_reply(reply, text, sizeof text));

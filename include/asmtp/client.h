@@ -81,8 +81,10 @@ typedef struct asmtp_client_config {
 /*
  * Create a client on loop (which must outlive it). mem may be NULL.
  * Returns 0, ASMTP_ERR_BAD_ARGUMENT (a string with control characters, an
- * invalid policy, both a Unix path and TLS without a server_name to verify
- * with, a source address that is not numeric) or ASMTP_ERR_NOMEM.
+ * invalid policy, a Unix path with implicit or required TLS but no
+ * server_name to verify with, a source address that is not numeric) or
+ * ASMTP_ERR_NOMEM. For an adopted socket the certificate is checked
+ * against server_name, else host only when host was set.
  */
 ASMTP_EXTERN int asmtp_client_new(asmtp_client **client, struct uv_loop_s *loop,
                                   const asmtp_client_config *config,

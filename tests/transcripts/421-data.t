@@ -10,5 +10,5 @@ S: 250 ok
 C: DATA
 S: 421 4.3.2 going down
 NOTHING
-R: send SHUTDOWN code=421 data=none delivered
+R: send SHUTDOWN code=421 data=421 delivered
 CLOSED yes

@@ -10,6 +10,6 @@ S: 250 PIPELINING
 C< MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\nDATA\r\n
 S< 250 ok\r\n250 ok\r\n421 4.3.0 shutting down\r\n
 NOTHING
-R: send SHUTDOWN code=421 mail=250 rcpt=250,none data=none
+R: send SHUTDOWN code=421 mail=250 rcpt=250,421 data=none
 R: send SHUTDOWN code=421
 CLOSED yes
