@@ -223,6 +223,8 @@ static int scan_fields(parse *ps)
     if (rv < 0)
         return explain(ps, rv, "header line %zu is not a field", r.line);
     ps->resent = blocks == 1;
+    if (ps->header.len == kept)
+        return 0; /* also when there is no input at all (p may be NULL) */
     return asmtp__buf_append(out, p + kept, ps->header.len - kept);
 }
 
