@@ -13,5 +13,6 @@
 #include "asmtp/tls.h"
 #include "asmtp/client.h"
 #include "asmtp/sync.h"
+#include "asmtp/pool.h"
 
 #endif

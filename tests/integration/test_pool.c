@@ -1,0 +1,229 @@
+/*
+ * The pool against real servers: many messages over a few connections
+ * (aiosmtpd), the blocking variant, and a retry after a dropped
+ * connection (the fault server). argv[1] is the scratch directory of
+ * pool.sh; server NAME's port is in DIR/NAME/port.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <uv.h>
+
+#include "asmtp.h"
+
+static const char *work;
+
+static uint16_t port_of(const char *name)
+{
+    char path[512];
+    FILE *f;
+    unsigned port = 0;
+
+    snprintf(path, sizeof path, "%s/%s/port", work, name);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%u", &port), 1);
+    fclose(f);
+    return (uint16_t)port;
+}
+
+static int stored(const char *name)
+{
+    char path[512];
+    struct stat st;
+    int n = 0;
+
+    for (;;) {
+        snprintf(path, sizeof path, "%s/%s/%d.content", work, name, n + 1);
+        if (stat(path, &st) != 0)
+            return n;
+        n++;
+    }
+}
+
+typedef struct tally {
+    int done, failed;
+    int calls[64];
+} tally;
+
+static void on_result(asmtp_pool *p, const asmtp_result *r, void *ud)
+{
+    tally *t = ud;
+    static int index;
+
+    (void)p;
+    (void)index;
+    t->done++;
+    if (r->error)
+        t->failed++;
+}
+
+static asmtp_pool_config config_for(const char *server, const char *name)
+{
+    asmtp_pool_config config;
+
+    memset(&config, 0, sizeof config);
+    config.client.host = "127.0.0.1";
+    config.client.port = port_of(server);
+    config.client.local_hostname = name;
+    config.client.timeout_ms = 5000;
+    config.client.connect_timeout_ms = 5000;
+    return config;
+}
+
+static void send_n(asmtp_pool *p, int n, tally *t)
+{
+    static const char body[] = "Subject: pooled\r\n\r\nHello.\r\n";
+    asmtp_recipient rcpt = {"bob@example.net", 0, NULL};
+    asmtp_envelope env;
+    asmtp_content content;
+
+    memset(&env, 0, sizeof env);
+    env.sender = "alice@example.org";
+    env.recipients = &rcpt;
+    env.recipient_count = 1;
+    memset(&content, 0, sizeof content);
+    content.data = body;
+    content.len = sizeof body - 1;
+    for (int i = 0; i < n; i++)
+        assert_int_equal(asmtp_pool_send(p, &env, &content, on_result, t), 0);
+}
+
+static void test_many_messages_few_connections(void **state)
+{
+    asmtp_pool_config config = config_for("sink", "pool.test");
+    asmtp_pool_stats stats;
+    uv_loop_t loop;
+    asmtp_pool *p;
+    tally t = {0};
+
+    (void)state;
+    config.max_connections = 3;
+    config.max_messages = 10;
+    uv_loop_init(&loop);
+    assert_int_equal(asmtp_pool_new(&p, &loop, &config, NULL), 0);
+    send_n(p, 40, &t);
+    while (t.done < 40)
+        uv_run(&loop, UV_RUN_ONCE);
+    asmtp_pool_get_stats(p, &stats);
+    assert_int_equal(t.failed, 0);
+    assert_int_equal(stats.submitted, 40);
+    assert_int_equal(stats.delivered, 40);
+    assert_int_equal(stats.failed, 0);
+    assert_int_equal(stats.queued, 0);
+    assert_int_equal(stats.in_flight, 0);
+    /* At most 10 messages a connection: at least 4 were opened. */
+    assert_true(stats.connections >= 4);
+    asmtp_pool_close(p);
+    while (asmtp_pool_get_stats(p, &stats), stats.open > 0)
+        uv_run(&loop, UV_RUN_ONCE);
+    asmtp_pool_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(stored("sink"), 40);
+}
+
+static void test_blocking_variant(void **state)
+{
+    asmtp_pool_config config = config_for("sink2", "pool.test");
+    asmtp_pool_stats stats;
+    asmtp_pool *p;
+    tally t = {0};
+
+    (void)state;
+    config.max_connections = 2;
+    assert_int_equal(asmtp_pool_new(&p, NULL, &config, NULL), 0);
+    send_n(p, 12, &t);
+    assert_int_equal(asmtp_pool_wait(p), 0);
+    assert_int_equal(t.done, 12);
+    assert_int_equal(t.failed, 0);
+    asmtp_pool_get_stats(p, &stats);
+    assert_int_equal(stats.delivered, 12);
+    asmtp_pool_free(p);
+    assert_int_equal(stored("sink2"), 12);
+}
+
+static void test_retry_after_a_drop(void **state)
+{
+    asmtp_pool_config config = config_for("drop", "pool.test");
+    asmtp_pool_stats stats;
+    asmtp_pool *p;
+    tally t = {0};
+
+    (void)state;
+    config.max_connections = 1;
+    config.max_messages = 1;
+    config.max_retries = 2;
+    config.retry_base_ms = 10;
+    assert_int_equal(asmtp_pool_new(&p, NULL, &config, NULL), 0);
+    send_n(p, 1, &t);
+    assert_int_equal(asmtp_pool_wait(p), 0);
+    asmtp_pool_get_stats(p, &stats);
+    assert_int_equal(t.done, 1);
+    assert_int_equal(t.failed, 0);
+    assert_int_equal(stats.retries, 1);
+    assert_int_equal(stats.connections, 2);
+    assert_int_equal(stats.delivered + stats.failed, stats.submitted);
+    asmtp_pool_free(p);
+}
+
+static void test_no_retry_without_permission(void **state)
+{
+    asmtp_pool_config config = config_for("drop-once", "pool.test");
+    asmtp_pool_stats stats;
+    asmtp_pool *p;
+    tally t = {0};
+
+    (void)state;
+    config.max_connections = 1;
+    assert_int_equal(asmtp_pool_new(&p, NULL, &config, NULL), 0);
+    send_n(p, 1, &t);
+    assert_int_equal(asmtp_pool_wait(p), 0);
+    asmtp_pool_get_stats(p, &stats);
+    assert_int_equal(t.done, 1);
+    assert_int_equal(t.failed, 1);
+    assert_int_equal(stats.retries, 0);
+    asmtp_pool_free(p);
+}
+
+static void test_free_with_messages_queued(void **state)
+{
+    asmtp_pool_config config = config_for("sink", "pool.test");
+    uv_loop_t loop;
+    asmtp_pool *p;
+    tally t = {0};
+
+    (void)state;
+    uv_loop_init(&loop);
+    assert_int_equal(asmtp_pool_new(&p, &loop, &config, NULL), 0);
+    send_n(p, 20, &t);
+    asmtp_pool_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_int_equal(t.done, 20); /* every one, exactly once */
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_many_messages_few_connections),
+        cmocka_unit_test(test_blocking_variant),
+        cmocka_unit_test(test_retry_after_a_drop),
+        cmocka_unit_test(test_no_retry_without_permission),
+        cmocka_unit_test(test_free_with_messages_queued),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s WORKDIR\n", argv[0]);
+        return 2;
+    }
+    work = argv[1];
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
