@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "command.h"
 #include "message.h"
@@ -148,6 +149,10 @@ static void connection_gone(asmtp_client *c)
     c->writing = false;
     asmtp__buf_clear(&c->wbuf);
     asmtp__buf_clear(&c->plain);
+    if (c->addresses) {
+        uv_freeaddrinfo(c->addresses);
+        c->addresses = c->next_address = NULL;
+    }
     c->depth++;
     asmtp_session_free(old);
     c->depth--;
@@ -165,7 +170,8 @@ static void connection_gone(asmtp_client *c)
 
 static void maybe_release(asmtp_client *c)
 {
-    if (c->state == CLIENT_CLOSING && !c->sock_open && c->requests == 0)
+    if (c->state == CLIENT_CLOSING && !c->sock_open && !c->sock_closing &&
+        c->requests == 0)
         connection_gone(c);
     if (c->free_pending && c->handles == 0 && c->requests == 0 && c->depth == 0)
         release(c);
@@ -179,13 +185,22 @@ static void on_handle_closed(uv_handle_t *handle)
     maybe_release(c);
 }
 
+static void on_socket_closed(uv_handle_t *handle)
+{
+    asmtp_client *c = handle->data;
+
+    c->sock_closing = false;
+    on_handle_closed(handle);
+}
+
 static void close_socket(asmtp_client *c)
 {
     if (!c->sock_open)
         return;
     c->sock_open = false;
+    c->sock_closing = true;
     c->sock.handle.data = c;
-    uv_close(&c->sock.handle, on_handle_closed);
+    uv_close(&c->sock.handle, on_socket_closed);
 }
 
 /* Close the connection; its session is freed once libuv lets go. */
@@ -196,6 +211,7 @@ static void close_connection(asmtp_client *c)
         asmtp_session *s = c->session;
 
         c->session = NULL;
+        c->generation++;
         uv_timer_stop(&c->timer);
         c->depth++;
         asmtp_session_free(s);
@@ -207,6 +223,7 @@ static void close_connection(asmtp_client *c)
     if (c->state == CLIENT_RESOLVING)
         uv_cancel((uv_req_t *)&c->resolve_req);
     c->state = CLIENT_CLOSING;
+    c->generation++;
     c->deferred_error = 0;
     c->old_session = c->session;
     c->session = NULL;
@@ -224,8 +241,8 @@ static void do_free(asmtp_client *c)
     c->reconnect = false;
     close_connection(c);
     /* Cancel what is pending now, while the client is still whole. */
-    s = c->session ? c->session : c->old_session;
-    c->session = c->old_session = NULL;
+    s = c->session;
+    c->session = NULL;
     c->depth++;
     asmtp_session_free(s);
     c->depth--;
@@ -304,6 +321,8 @@ static void encrypt_output(asmtp_client *c)
     size_t queued, len;
     const unsigned char *p;
 
+    unsigned generation = c->generation;
+
     asmtp__tls_output(c->tls, &queued);
     while (queued < TLS_QUEUE_MAX && c->session &&
            (p = asmtp_session_output(c->session, &len)) && len) {
@@ -314,6 +333,8 @@ static void encrypt_output(asmtp_client *c)
             return;
         }
         took(c, true, len);
+        if (c->generation != generation)
+            return; /* a callback closed the connection */
         asmtp__tls_output(c->tls, &queued);
     }
 }
@@ -454,15 +475,17 @@ static void service(asmtp_client *c)
             return;
     }
     flush(c);
-    if (c->session && asmtp_session_want_close(c->session) && !c->writing) {
+    if (c->session && asmtp_session_want_close(c->session)) {
         /* A TLS session ends with close_notify, when it can be sent. */
-        if (c->tls && !c->tls_closing && c->state == CLIENT_OPEN &&
-            c->sock_open) {
+        if (!c->writing && c->tls && !c->tls_closing &&
+            c->state == CLIENT_OPEN && c->sock_open) {
             c->tls_closing = true;
             asmtp__tls_shutdown(c->tls);
             flush(c);
         }
-        if (!c->writing) {
+        /* A failed session does not wait for a write the server may
+         * never take. */
+        if (!c->writing || asmtp_session_error(c->session)) {
             close_connection(c);
             return;
         }
@@ -483,14 +506,19 @@ static void feed_session(asmtp_client *c, const void *data, size_t len)
 /* Pass on what TLS decrypted. */
 static void drain_plaintext(asmtp_client *c)
 {
-    char why[200];
+    char why[200] = "";
+    unsigned generation = c->generation;
     int rv = asmtp__tls_read(c->tls, &c->plain, why, sizeof why);
 
     if (asmtp__buf_size(&c->plain))
         feed_session(c, asmtp__buf_head(&c->plain), asmtp__buf_size(&c->plain));
     asmtp__buf_clear(&c->plain);
-    if (!c->session)
+    if (!c->session || c->generation != generation)
         return;
+    if (rv == ASMTP_ERR_NOMEM) {
+        fail(c, ASMTP_ERR_NOMEM, "out of memory receiving");
+        return;
+    }
     if (rv == 1) {
         c->depth++;
         asmtp_session_eof(c->session, now_ms(c));
@@ -503,6 +531,7 @@ static void drain_plaintext(asmtp_client *c)
 static void handshake(asmtp_client *c)
 {
     char why[200], peer[300];
+    unsigned generation = c->generation;
     int rv = asmtp__tls_handshake(c->tls, why, sizeof why);
 
     if (rv == ASMTP__TLS_WANT)
@@ -516,8 +545,12 @@ static void handshake(asmtp_client *c)
         return;
     }
     c->tls_handshaking = false;
+    c->depth++;
     client_log(c, ASMTP_LOG_INFO, "TLS established: %s %s",
                asmtp__tls_version(c->tls), asmtp__tls_cipher(c->tls));
+    c->depth--;
+    if (c->generation != generation)
+        return;
     if (c->state == CLIENT_HANDSHAKE) {
         c->state = CLIENT_OPEN;
     } else {
@@ -525,7 +558,7 @@ static void handshake(asmtp_client *c)
         asmtp_session_tls_done(c->session, 0, now_ms(c));
         c->depth--;
     }
-    if (c->session)
+    if (c->session && c->generation == generation)
         drain_plaintext(c);
 }
 
@@ -606,6 +639,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
     if (nread == 0 || !c->session || c->state == CLIENT_CLOSING)
         return;
+    if (nread > 0)
+        c->reads++;
     if (nread < 0) {
         on_eof(c, nread);
     } else if (!c->tls) {
@@ -705,6 +740,7 @@ static void on_failed_socket_closed(uv_handle_t *handle)
     asmtp_client *c = handle->data;
 
     c->handles--;
+    c->sock_closing = false;
     if (c->state == CLIENT_CONNECTING && !c->freeing)
         try_next_address(c);
     else
@@ -723,6 +759,7 @@ static void on_connected(uv_connect_t *req, int status)
     if (status < 0) {
         c->connect_error = status;
         c->sock_open = false;
+        c->sock_closing = true;
         c->sock.handle.data = c;
         uv_close(&c->sock.handle, on_failed_socket_closed);
         return;
@@ -801,6 +838,7 @@ static void try_next_address(asmtp_client *c)
         }
         c->connect_error = rv;
         c->sock_open = false;
+        c->sock_closing = true;
         uv_close(&c->sock.handle, on_failed_socket_closed);
         return;
     }
@@ -1195,10 +1233,11 @@ int asmtp_client_adopt(asmtp_client *c, int fd, asmtp_client_cb cb, void *ud)
     c->sock_open = true;
     c->sock.handle.data = c;
     c->state = CLIENT_CONNECTING;
-    if (rv < 0)
+    if (rv < 0) {
+        close(fd); /* libuv did not take it; the fd is ours to close */
         fail_later(c, ASMTP_ERR_CONNECT, "cannot use the socket: %s",
                    uv_strerror(rv));
-    else
+    } else
         connected(c);
     service(c);
     return 0;
@@ -1209,8 +1248,23 @@ void asmtp_client_close(asmtp_client *c)
     if (!c || !c->session)
         return;
     fail(c, ASMTP_ERR_CANCELLED, "cancelled: the connection was closed");
+    c->reconnect = false;
+    if (c->state == CLIENT_CLOSING && c->session) {
+        /* A connection queued behind the one still closing. */
+        asmtp_session *s = c->session;
+
+        c->session = NULL;
+        c->depth++;
+        asmtp_session_free(s);
+        c->depth--;
+    }
     close_connection(c);
     service(c);
+}
+
+uint64_t asmtp_client_reads(const asmtp_client *c)
+{
+    return c ? c->reads : 0;
 }
 
 int asmtp_client_is_connected(const asmtp_client *c)
@@ -1320,12 +1374,16 @@ static int read_headers(const asmtp_content *content, asmtp__buf *raw,
         size_t size = asmtp__buf_size(raw);
         long n;
 
-        for (; scanned + 1 < size; scanned++)
-            if (p[scanned] == '\n' &&
-                (p[scanned + 1] == '\n' ||
-                 (p[scanned + 1] == '\r' && scanned + 2 < size &&
-                  p[scanned + 2] == '\n')))
+        for (; scanned + 1 < size; scanned++) {
+            if (p[scanned] != '\n')
+                continue;
+            if (p[scanned + 1] == '\n' ||
+                (p[scanned + 1] == '\r' && scanned + 2 < size &&
+                 p[scanned + 2] == '\n'))
                 return 0;
+            if (p[scanned + 1] == '\r' && scanned + 2 == size)
+                break; /* "\n\r" at the end: the "\n" may come next */
+        }
         n = content->read(content->read_user_data, chunk, sizeof chunk);
         if (n < 0 || (size_t)n > sizeof chunk)
             return ASMTP_ERR_SOURCE;

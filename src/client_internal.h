@@ -48,6 +48,8 @@ struct asmtp_client {
         uv_pipe_t pipe;
     } sock;
     bool sock_open;
+    bool sock_closing; /* uv_close() called, its callback not yet run */
+    unsigned generation; /* bumped when a connection ends */
     uv_timer_t timer;
     uv_getaddrinfo_t resolve_req;
     struct addrinfo *addresses, *next_address;
@@ -67,6 +69,8 @@ struct asmtp_client {
 
     int deferred_error; /* a failure to deliver from the loop */
     char deferred_message[300];
+
+    uint64_t reads; /* reads that brought bytes */
 
     int handles;  /* open libuv handles */
     int requests; /* libuv requests not yet called back */

@@ -642,6 +642,8 @@ void asmtp_pool_get_stats(const asmtp_pool *p, asmtp_pool_stats *stats)
     if (!p)
         return;
     *stats = p->stats;
-    for (size_t i = 0; i < p->config.max_connections; i++)
+    for (size_t i = 0; i < p->config.max_connections; i++) {
         stats->open += is_open(&p->conns[i]);
+        stats->reads += asmtp_client_reads(p->conns[i].client);
+    }
 }

@@ -107,10 +107,10 @@ static void keep_result(asmtp_sync *s, const asmtp_result *r)
     s->result.final_reply = s->final_reply;
     s->result.recipients = s->recipients;
     s->result.recipient_count = s->recipient_count;
-    if (!ok) {
-        s->result.error = ASMTP_ERR_NOMEM;
-        s->result.message = asmtp_strerror(ASMTP_ERR_NOMEM);
-    }
+    /* A copy that ran out of memory loses details (those replies read as
+     * NULL), never the outcome: a delivered message must not look failed
+     * and be sent again. */
+    (void)ok;
 }
 
 static void on_done(asmtp_client *c, const asmtp_result *r, void *user_data)

@@ -114,7 +114,8 @@ ASMTP_EXTERN int asmtp_client_connect(asmtp_client *client, asmtp_client_cb cb,
 
 /*
  * As asmtp_client_connect(), over a socket you have already connected (TCP
- * or Unix stream). The client takes ownership of fd and closes it.
+ * or Unix stream). When this returns 0 the client owns fd and closes it;
+ * on any error return fd is still yours.
  */
 ASMTP_EXTERN int asmtp_client_adopt(asmtp_client *client, int fd,
                                     asmtp_client_cb cb, void *user_data);
@@ -124,6 +125,11 @@ ASMTP_EXTERN int asmtp_client_adopt(asmtp_client *client, int fd,
  * with ASMTP_ERR_CANCELLED. Does nothing on a closed client.
  */
 ASMTP_EXTERN void asmtp_client_close(asmtp_client *client);
+
+/* Reads from the server that carried bytes, over every connection the
+ * client has made: with replies arriving in groups, how often the client
+ * had to wait for the server. */
+ASMTP_EXTERN uint64_t asmtp_client_reads(const asmtp_client *client);
 
 /* Nonzero while connecting or connected. */
 ASMTP_EXTERN int asmtp_client_is_connected(const asmtp_client *client);

@@ -64,6 +64,7 @@ typedef struct asmtp_pool_stats {
     size_t queued;        /* waiting for a connection or a retry */
     size_t in_flight;     /* submitted to a connection, not completed */
     size_t open;          /* connections open now */
+    uint64_t reads;       /* reads from servers (asmtp_client_reads()) */
 } asmtp_pool_stats;
 
 /*
