@@ -24,9 +24,10 @@
 #include "message.h"
 #include "session_hooks.h"
 
-#define READ_SIZE     (64u * 1024u)
-#define TLS_QUEUE_MAX (64u * 1024u) /* ciphertext waiting for the socket */
-#define TLS_SLICE     (16u * 1024u) /* plaintext encrypted per step */
+#define READ_SIZE       (64u * 1024u)
+#define TLS_QUEUE_MAX   (64u * 1024u) /* ciphertext waiting for the socket */
+#define TLS_SLICE       (16u * 1024u) /* plaintext encrypted per step */
+#define IDLE_BUFFER_MAX 4096u /* larger buffers are given back when idle */
 
 /* One read buffer per thread: libuv hands it back in the read callback
  * before anything else can read, so idle connections hold none. */
@@ -263,6 +264,8 @@ static void on_written(uv_write_t *req, int status)
 
     c->requests--;
     c->writing = false;
+    if (c->wbuf.cap > IDLE_BUFFER_MAX)
+        asmtp__buf_free(&c->wbuf); /* idle connections stay small */
     if (c->state == CLIENT_CLOSING || c->freeing) {
         maybe_release(c);
         return;
@@ -513,6 +516,8 @@ static void drain_plaintext(asmtp_client *c)
     if (asmtp__buf_size(&c->plain))
         feed_session(c, asmtp__buf_head(&c->plain), asmtp__buf_size(&c->plain));
     asmtp__buf_clear(&c->plain);
+    if (c->plain.cap > IDLE_BUFFER_MAX)
+        asmtp__buf_free(&c->plain); /* idle connections stay small */
     if (!c->session || c->generation != generation)
         return;
     if (rv == ASMTP_ERR_NOMEM) {
