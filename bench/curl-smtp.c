@@ -105,8 +105,7 @@ static void usage(FILE *f)
                "  -t  give up after this many seconds (default 60)\n");
 }
 
-static unsigned long number(const char *flag, const char *s,
-                            unsigned long max)
+static unsigned long number(const char *flag, const char *s, unsigned long max)
 {
     char *end;
     unsigned long v;
@@ -115,8 +114,10 @@ static unsigned long number(const char *flag, const char *s,
     v = strtoul(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v == 0 || v > max ||
         s[0] == '-') {
-        fprintf(stderr, PROGRAM ": -%s wants a number from 1 to %lu, not "
-                        "'%s'\n", flag, max, s);
+        fprintf(stderr,
+                PROGRAM ": -%s wants a number from 1 to %lu, not "
+                        "'%s'\n",
+                flag, max, s);
         exit(2);
     }
     return v;
@@ -206,8 +207,8 @@ int main(int argc, char **argv)
     if (set.connections > set.messages) {
         set.connections = (unsigned)set.messages;
     }
-    snprintf(url, sizeof(url), "smtp://%s:%u/client.bench.example",
-             set.host, set.port);
+    snprintf(url, sizeof(url), "smtp://%s:%u/client.bench.example", set.host,
+             set.port);
     recipients = curl_slist_append(NULL, "<rcpt@bench.example>");
     slots = calloc(set.connections, sizeof(*slots));
     multi = curl_multi_init();
@@ -283,11 +284,13 @@ int main(int argc, char **argv)
            "sys_s=%.3f\n",
            curl_version_info(CURLVERSION_NOW)->version, sent, failed,
            set.connections, message_len, elapsed,
-           elapsed > 0 ? (double)sent / elapsed : 0.0, user_s + sys_s,
-           user_s, sys_s);
+           elapsed > 0 ? (double)sent / elapsed : 0.0, user_s + sys_s, user_s,
+           sys_s);
     if (timed_out) {
-        fprintf(stderr, PROGRAM ": stopped after %u seconds with %lu of %lu "
-                        "messages sent\n", set.timeout_s, sent, set.messages);
+        fprintf(stderr,
+                PROGRAM ": stopped after %u seconds with %lu of %lu "
+                        "messages sent\n",
+                set.timeout_s, sent, set.messages);
     }
 
     for (unsigned i = 0; i < set.connections; i++) {

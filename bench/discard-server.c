@@ -35,12 +35,12 @@
 /* Sizes: the shared read buffer, the shared reply batch, the longest
  * command line kept (RFC 5321 allows 512 octets plus what extensions add),
  * and the most recipients taken in one transaction. */
-#define READ_BUFFER_SIZE  ((size_t)256 * 1024)
-#define REPLY_BATCH_SIZE  ((size_t)64 * 1024)
-#define COMMAND_LINE_MAX  4096
-#define RECIPIENTS_MAX    1000
-#define EPOLL_EVENTS_MAX  512
-#define HOSTNAME_DEFAULT  "discard.invalid"
+#define READ_BUFFER_SIZE ((size_t)256 * 1024)
+#define REPLY_BATCH_SIZE ((size_t)64 * 1024)
+#define COMMAND_LINE_MAX 4096
+#define RECIPIENTS_MAX   1000
+#define EPOLL_EVENTS_MAX 512
+#define HOSTNAME_DEFAULT "discard.invalid"
 
 /* Descriptors kept beside the connections: stdio, epoll, the listen
  * socket, signalfd, timerfd, the spare, and some slack. */
@@ -53,33 +53,33 @@ enum input_state {
 };
 
 enum conn_flags {
-    CONN_GREETED = 1u << 0,    /* EHLO or HELO accepted */
-    CONN_HAS_MAIL = 1u << 1,   /* MAIL accepted, transaction open */
-    CONN_QUIT = 1u << 2,       /* QUIT seen: read nothing more */
-    CONN_EOF = 1u << 3,        /* the client closed its side */
-    CONN_DEAD = 1u << 4,       /* an I/O error: close without flushing */
-    CONN_LINE_LONG = 1u << 5,  /* the current line is over the limit */
-    CONN_BDAT_LAST = 1u << 6,  /* the chunk being read is the last */
-    CONN_BDAT_BAD = 1u << 7,   /* the chunk being read is to be refused */
-    CONN_BDAT_SEEN = 1u << 8   /* this transaction uses BDAT */
+    CONN_GREETED = 1u << 0,   /* EHLO or HELO accepted */
+    CONN_HAS_MAIL = 1u << 1,  /* MAIL accepted, transaction open */
+    CONN_QUIT = 1u << 2,      /* QUIT seen: read nothing more */
+    CONN_EOF = 1u << 3,       /* the client closed its side */
+    CONN_DEAD = 1u << 4,      /* an I/O error: close without flushing */
+    CONN_LINE_LONG = 1u << 5, /* the current line is over the limit */
+    CONN_BDAT_LAST = 1u << 6, /* the chunk being read is the last */
+    CONN_BDAT_BAD = 1u << 7,  /* the chunk being read is to be refused */
+    CONN_BDAT_SEEN = 1u << 8  /* this transaction uses BDAT */
 };
 
 /* One client. Kept small: the line buffer and the output backlog exist
  * only while they hold something. */
 struct conn {
     int fd;
-    uint32_t serial;        /* tells a reused fd from the old connection */
-    uint32_t events;        /* the interest currently set in epoll */
+    uint32_t serial; /* tells a reused fd from the old connection */
+    uint32_t events; /* the interest currently set in epoll */
     uint16_t flags;
-    uint8_t state;          /* enum input_state */
-    uint8_t tail_len;       /* bytes kept in tail */
-    char tail[4];           /* the last bytes of DATA content so far */
+    uint8_t state;    /* enum input_state */
+    uint8_t tail_len; /* bytes kept in tail */
+    char tail[4];     /* the last bytes of DATA content so far */
     uint16_t line_len;
     uint16_t recipients;
-    uint32_t delayed;       /* replies waiting in the delay queue */
-    uint64_t bdat_left;     /* octets of the current chunk still to read */
-    char *line;             /* a command line split across reads */
-    char *out;              /* replies the socket did not take yet */
+    uint32_t delayed;   /* replies waiting in the delay queue */
+    uint64_t bdat_left; /* octets of the current chunk still to read */
+    char *line;         /* a command line split across reads */
+    char *out;          /* replies the socket did not take yet */
     size_t out_len;
     size_t out_off;
     size_t out_cap;
@@ -292,7 +292,7 @@ static void reply(struct conn *c, const char *text, size_t len)
 
 static void transaction_reset(struct conn *c)
 {
-    c->flags &= (uint16_t)~(CONN_HAS_MAIL | CONN_BDAT_SEEN);
+    c->flags &= (uint16_t) ~(CONN_HAS_MAIL | CONN_BDAT_SEEN);
     c->recipients = 0;
 }
 
@@ -376,8 +376,7 @@ static void mail_parameters(struct conn *c, const char *p, size_t len)
                 REPLY(c, "552 Message size exceeds fixed limit\r\n");
                 return;
             }
-        } else if (end - start > 5 &&
-                   strncasecmp(p + start, "BODY=", 5) == 0) {
+        } else if (end - start > 5 && strncasecmp(p + start, "BODY=", 5) == 0) {
             const char *v = p + start + 5;
             size_t vlen = end - start - 5;
 
@@ -460,7 +459,7 @@ static void bdat_chunk_done(struct conn *c)
 {
     c->state = INPUT_COMMAND;
     if (c->flags & CONN_BDAT_BAD) {
-        c->flags &= (uint16_t)~(CONN_BDAT_BAD | CONN_BDAT_LAST);
+        c->flags &= (uint16_t) ~(CONN_BDAT_BAD | CONN_BDAT_LAST);
         REPLY(c, "503 Need MAIL and RCPT before BDAT\r\n");
         return;
     }
@@ -502,7 +501,7 @@ static void command_bdat(struct conn *c, const char *line, size_t len)
         }
     }
 
-    c->flags &= (uint16_t)~(CONN_BDAT_LAST | CONN_BDAT_BAD);
+    c->flags &= (uint16_t) ~(CONN_BDAT_LAST | CONN_BDAT_BAD);
     if (last) {
         c->flags |= CONN_BDAT_LAST;
     }
@@ -784,8 +783,8 @@ static void conn_readable(struct conn *c)
 
 static void conn_writable(struct conn *c)
 {
-    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-                     MSG_NOSIGNAL);
+    ssize_t n =
+        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
 
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -923,8 +922,8 @@ static void build_replies(void)
     size_t count = 0;
     int n;
 
-    n = snprintf(greeting, sizeof(greeting),
-                 "220 %s ESMTP " PROGRAM "\r\n", HOSTNAME_DEFAULT);
+    n = snprintf(greeting, sizeof(greeting), "220 %s ESMTP " PROGRAM "\r\n",
+                 HOSTNAME_DEFAULT);
     greeting_len = (size_t)n;
 
     if (opt.pipelining) {
@@ -937,8 +936,7 @@ static void build_replies(void)
         ext[count++] = "8BITMIME";
     }
     if (opt.size) {
-        snprintf(size_line, sizeof(size_line), "SIZE %" PRIu64,
-                 opt.size_limit);
+        snprintf(size_line, sizeof(size_line), "SIZE %" PRIu64, opt.size_limit);
         ext[count++] = size_line;
     }
 
@@ -978,9 +976,8 @@ static void raise_fd_limit(void)
         getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur < want) {
-        unsigned fit = rl.rlim_cur > FD_RESERVE
-                           ? (unsigned)(rl.rlim_cur - FD_RESERVE)
-                           : 1;
+        unsigned fit =
+            rl.rlim_cur > FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE) : 1;
 
         fprintf(stderr,
                 PROGRAM ": the descriptor limit is %llu, so at most %u "
@@ -1035,8 +1032,8 @@ static void listen_open(void)
                 opt.host, gai_strerror(rc));
         exit(2);
     }
-    listen_fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-                                          SOCK_CLOEXEC, 0);
+    listen_fd =
+        socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd < 0) {
         perror(PROGRAM ": socket");
         exit(1);
@@ -1048,8 +1045,8 @@ static void listen_open(void)
         exit(1);
     }
     if (bind(listen_fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-        fprintf(stderr, PROGRAM ": cannot listen on %s port %u: %s\n",
-                opt.host, opt.port, strerror(errno));
+        fprintf(stderr, PROGRAM ": cannot listen on %s port %u: %s\n", opt.host,
+                opt.port, strerror(errno));
         exit(1);
     }
     freeaddrinfo(ai);
@@ -1095,8 +1092,8 @@ static void setup(void)
     build_replies();
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    delay_timer_fd = timerfd_create(CLOCK_MONOTONIC,
-                                    TFD_NONBLOCK | TFD_CLOEXEC);
+    delay_timer_fd =
+        timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (epoll_fd < 0 || signal_fd < 0 || delay_timer_fd < 0) {
         perror(PROGRAM ": setup");
@@ -1168,23 +1165,22 @@ static void run(void)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: " PROGRAM " [options]\n"
-            "  -p, --port PORT        port to listen on; 0 picks a free one "
-            "(default 0)\n"
-            "      --host ADDRESS     numeric address (default 127.0.0.1)\n"
-            "      --port-file FILE   write the port number to FILE\n"
-            "      --pipelining       advertise PIPELINING\n"
-            "      --chunking         advertise CHUNKING and accept BDAT\n"
-            "      --8bitmime         advertise 8BITMIME\n"
-            "      --size[=BYTES]     advertise SIZE, refusing larger "
-            "declared sizes\n"
-            "      --delay-ms N       hold every reply back N milliseconds\n"
-            "      --max-conns N      connections at once (default 30000)\n"
-            "      --lifetime SECONDS exit after this long (default 600)\n"
-            "      --stats            print counters on exit\n"
-            "      --reuseport        let several servers share one port "
-            "(SO_REUSEPORT)\n");
+    fprintf(f, "usage: " PROGRAM " [options]\n"
+               "  -p, --port PORT        port to listen on; 0 picks a free one "
+               "(default 0)\n"
+               "      --host ADDRESS     numeric address (default 127.0.0.1)\n"
+               "      --port-file FILE   write the port number to FILE\n"
+               "      --pipelining       advertise PIPELINING\n"
+               "      --chunking         advertise CHUNKING and accept BDAT\n"
+               "      --8bitmime         advertise 8BITMIME\n"
+               "      --size[=BYTES]     advertise SIZE, refusing larger "
+               "declared sizes\n"
+               "      --delay-ms N       hold every reply back N milliseconds\n"
+               "      --max-conns N      connections at once (default 30000)\n"
+               "      --lifetime SECONDS exit after this long (default 600)\n"
+               "      --stats            print counters on exit\n"
+               "      --reuseport        let several servers share one port "
+               "(SO_REUSEPORT)\n");
 }
 
 static unsigned parse_unsigned(const char *name, const char *s,

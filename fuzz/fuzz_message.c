@@ -16,51 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            abort();                                                           \
-    } while (0)
-
-/* An allocator that refuses allocation number fail_at and later ones. */
-struct failing {
-    asmtp_mem mem;
-    size_t count;
-    size_t fail_at;
-    size_t live;
-};
-
-static void *failing_malloc(size_t size, void *user_data)
-{
-    struct failing *f = user_data;
-    void *ptr;
-
-    if (++f->count >= f->fail_at)
-        return NULL;
-    ptr = malloc(size);
-    f->live += ptr != NULL;
-    return ptr;
-}
-
-static void *failing_realloc(void *old, size_t size, void *user_data)
-{
-    struct failing *f = user_data;
-    void *ptr;
-
-    if (++f->count >= f->fail_at)
-        return NULL;
-    ptr = realloc(old, size);
-    f->live += ptr != NULL && old == NULL;
-    return ptr;
-}
-
-static void failing_free(void *ptr, void *user_data)
-{
-    struct failing *f = user_data;
-
-    f->live -= ptr != NULL;
-    free(ptr);
-}
+#include "fuzz_common.h"
 
 static unsigned char lower(unsigned char c)
 {
@@ -195,12 +151,11 @@ static void check_reparse(const asmtp__message *msg, const uint8_t *data,
 static void check_failing(const uint8_t *data, size_t size, int want_rv,
                           const asmtp__message *want, size_t fail_at)
 {
-    struct failing f = {
-        {NULL, failing_malloc, failing_realloc, failing_free}, 0, fail_at, 0};
+    struct failing f;
     asmtp__message msg;
     int rv;
 
-    f.mem.user_data = &f;
+    failing_init(&f, fail_at);
     asmtp__message_init(&msg, &f.mem);
     rv = asmtp__message_parse(&msg, data, size, NULL, 0);
     if (rv != 0) {

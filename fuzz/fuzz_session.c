@@ -45,8 +45,10 @@ static void submit_all(asmtp_session *s, size_t *stream_left)
         {"b@example.net", ASMTP_NOTIFY_FAILURE, "b@example.net"},
         {"c@example.net", 0, NULL},
     };
-    asmtp_envelope env = {"a@example.org", rcpts, 2, 0, ASMTP_RET_HDRS, "id1", 0};
-    asmtp_content mem = {".dot\nbare\rline\r\n", 16, NULL, 0, NULL, NULL, 0, false};
+    asmtp_envelope env = {"a@example.org", rcpts, 2, 0,
+                          ASMTP_RET_HDRS,  "id1", 0};
+    asmtp_content mem = {
+        ".dot\nbare\rline\r\n", 16, NULL, 0, NULL, NULL, 0, false};
     asmtp_content stream = {NULL, 0, NULL, 0, read_body, stream_left, 0, false};
     asmtp_credentials creds = {{(const unsigned char *)"user", 4},
                                {(const unsigned char *)"pass", 4},

@@ -48,7 +48,7 @@ struct asmtp_client {
         uv_pipe_t pipe;
     } sock;
     bool sock_open;
-    bool sock_closing; /* uv_close() called, its callback not yet run */
+    bool sock_closing;   /* uv_close() called, its callback not yet run */
     unsigned generation; /* bumped when a connection ends */
     uv_timer_t timer;
     uv_getaddrinfo_t resolve_req;

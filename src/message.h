@@ -90,7 +90,6 @@ ASMTP__HIDDEN void asmtp__message_free(asmtp__message *msg);
  *     sentence on every error and "" on success.
  */
 ASMTP__HIDDEN int asmtp__message_parse(asmtp__message *msg, const void *data,
-                                       size_t len, char *why,
-                                       size_t why_size);
+                                       size_t len, char *why, size_t why_size);
 
 #endif

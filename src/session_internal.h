@@ -78,9 +78,9 @@ typedef struct txn {
 
     asmtp_bytes *parts; /* in-memory content */
     size_t part_count;
-    size_t part_index;  /* the part being encoded */
+    size_t part_index; /* the part being encoded */
     asmtp__body_encoder encoder;
-    size_t content_off; /* octets of that part handed to the encoder */
+    size_t content_off;  /* octets of that part handed to the encoder */
     bool source_done;    /* the read callback reported the end */
     uint64_t end_offset; /* output offset just past the terminator */
     bool end_queued;

@@ -51,8 +51,8 @@ ASMTP__HIDDEN int asmtp__tls_feed(asmtp__tls *tls, const void *data,
  * (close_notify), ASMTP_ERR_TLS with a reason in why, or ASMTP_ERR_NOMEM
  * when out cannot grow (the plaintext then waits for the next call).
  */
-ASMTP__HIDDEN int asmtp__tls_read(asmtp__tls *tls, asmtp__buf *out,
-                                  char *why, size_t why_size);
+ASMTP__HIDDEN int asmtp__tls_read(asmtp__tls *tls, asmtp__buf *out, char *why,
+                                  size_t why_size);
 
 /* Encrypt len plaintext bytes; all of them are taken. 0, ASMTP_ERR_TLS
  * or ASMTP_ERR_NOMEM. */

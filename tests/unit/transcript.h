@@ -13,10 +13,10 @@
 #include "asmtp/types.h"
 
 typedef struct transcript_stats {
-    size_t submitted;   /* operations accepted by the session */
-    size_t completed;   /* callbacks run */
-    size_t duplicates;  /* operations completed more than once */
-    size_t refused;     /* submissions refused with an error */
+    size_t submitted;  /* operations accepted by the session */
+    size_t completed;  /* callbacks run */
+    size_t duplicates; /* operations completed more than once */
+    size_t refused;    /* submissions refused with an error */
 } transcript_stats;
 
 /*
