@@ -241,10 +241,15 @@ static void do_free(asmtp_client *c)
     c->free_pending = true;
     c->reconnect = false;
     close_connection(c);
-    /* Cancel what is pending now, while the client is still whole. */
+    /* Cancel what is pending now, on both the current connection and one
+     * still closing: the callers' callbacks must run before free
+     * returns, not when libuv lets go of the socket later. */
     s = c->session;
     c->session = NULL;
     c->depth++;
+    asmtp_session_free(s);
+    s = c->old_session;
+    c->old_session = NULL;
     asmtp_session_free(s);
     c->depth--;
     if (!uv_is_closing((uv_handle_t *)&c->timer)) {

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "reply.h"
 
 #define TICK_MS 50u
 
@@ -25,6 +26,10 @@ typedef struct pool_msg {
     asmtp_content content;
     unsigned attempts; /* made so far */
     uint64_t not_before;
+    /* Recipients decided by earlier transactions of this message (a 452
+     * "too many recipients" moves the rest to a follow-up). */
+    asmtp_recipient_result *decided;
+    size_t decided_count;
 } pool_msg;
 
 typedef struct pool_conn {
@@ -63,8 +68,18 @@ struct asmtp_pool {
 
 /* ---- Messages ------------------------------------------------------------ */
 
+static void free_decided(asmtp_pool *p, pool_msg *m)
+{
+    for (size_t i = 0; i < m->decided_count; i++) {
+        asmtp__free(p->mem, (char *)m->decided[i].address);
+        asmtp__reply_free(p->mem, (asmtp_reply *)m->decided[i].reply);
+    }
+    asmtp__free(p->mem, m->decided);
+}
+
 static void free_msg(asmtp_pool *p, pool_msg *m)
 {
+    free_decided(p, m);
     for (size_t i = 0; i < m->env.recipient_count; i++) {
         asmtp__free(p->mem, (char *)m->env.recipients[i].address);
         asmtp__free(p->mem, (char *)m->env.recipients[i].orcpt);
@@ -142,9 +157,41 @@ static pool_msg *dequeue(asmtp_pool *p)
     return m;
 }
 
+/* The last attempt's result with the recipients of earlier transactions
+ * in front; NULL (use r as it is) when there were none or memory ran
+ * out. */
+static asmtp_recipient_result *merge_recipients(asmtp_pool *p, pool_msg *m,
+                                                const asmtp_result *r,
+                                                asmtp_result *merged)
+{
+    size_t n = m->decided_count + r->recipient_count;
+    asmtp_recipient_result *all;
+
+    if (!m->decided_count)
+        return NULL;
+    all = asmtp__calloc(p->mem, n, sizeof *all);
+    if (!all)
+        return NULL;
+    memcpy(all, m->decided, m->decided_count * sizeof *all);
+    memcpy(all + m->decided_count, r->recipients,
+           r->recipient_count * sizeof *all);
+    *merged = *r;
+    merged->recipients = all;
+    merged->recipient_count = n;
+    merged->refused_count = 0;
+    for (size_t i = 0; i < n; i++)
+        merged->refused_count += !all[i].accepted;
+    return all;
+}
+
 /* Hand a message's last result to its callback. */
 static void complete(asmtp_pool *p, pool_msg *m, const asmtp_result *r)
 {
+    asmtp_result merged;
+    asmtp_recipient_result *all = merge_recipients(p, m, r, &merged);
+
+    if (all)
+        r = &merged;
     if (r->error)
         p->stats.failed++;
     else
@@ -153,7 +200,64 @@ static void complete(asmtp_pool *p, pool_msg *m, const asmtp_result *r)
     if (m->cb)
         m->cb(p, r, m->user_data);
     p->depth--;
+    asmtp__free(p->mem, all);
     free_msg(p, m);
+}
+
+static bool too_many(const asmtp_recipient_result *rr)
+{
+    return !rr->accepted && rr->reply && rr->reply->code == 452;
+}
+
+/*
+ * After a transaction that delivered to some recipients and answered 452
+ * ("too many recipients") to others, keep the decided ones and send the
+ * message again to the rest at once. Returns false when that does not
+ * apply (no 452, or no recipient accepted, so no progress was made).
+ */
+static bool follow_up(asmtp_pool *p, pool_msg *m, const asmtp_result *r)
+{
+    asmtp_recipient *rcpts = (asmtp_recipient *)m->env.recipients;
+    size_t rest = 0, accepted = 0, n = r->recipient_count, d;
+    asmtp_recipient_result *decided;
+
+    if (r->error || m->content.read || n != m->env.recipient_count)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        rest += too_many(&r->recipients[i]);
+        accepted += r->recipients[i].accepted;
+    }
+    if (!rest || !accepted)
+        return false;
+    decided = asmtp__realloc(p->mem, m->decided,
+                             (m->decided_count + n - rest) * sizeof *decided);
+    if (!decided)
+        return false;
+    m->decided = decided;
+    d = m->decided_count;
+    for (size_t i = 0, kept = 0; i < n; i++) {
+        if (too_many(&r->recipients[i])) {
+            rcpts[kept++] = rcpts[i];
+            continue;
+        }
+        decided[d].accepted = r->recipients[i].accepted;
+        decided[d].address = rcpts[i].address; /* moves the string */
+        decided[d].reply =
+            r->recipients[i].reply
+                ? asmtp__reply_copy(p->mem, r->recipients[i].reply)
+                : NULL;
+        asmtp__free(p->mem, (char *)rcpts[i].orcpt);
+        d++;
+    }
+    m->decided_count = d;
+    m->env.recipient_count = rest;
+    m->attempts--; /* a follow-up is not a retry */
+    m->next = p->queue_head;
+    p->queue_head = m;
+    if (!p->queue_tail)
+        p->queue_tail = m;
+    p->stats.queued++;
+    return true;
 }
 
 static void complete_with(asmtp_pool *p, pool_msg *m, int error,
@@ -248,7 +352,7 @@ static void on_sent(asmtp_client *c, const asmtp_result *r, void *user_data)
     conn->last_used = uv_now(p->loop);
     p->stats.in_flight--;
     m->conn = NULL;
-    if (!try_again(p, m, r))
+    if (!follow_up(p, m, r) && !try_again(p, m, r))
         complete(p, m, r);
     if (p->depth == 0)
         dispatch(p);

@@ -80,7 +80,12 @@ ASMTP_EXTERN int asmtp_pool_new(asmtp_pool **pool, struct uv_loop_s *loop,
 /*
  * Queue one message. The envelope is copied; in-memory content must stay
  * valid, and unchanged, until the callback runs. Streamed content (a read
- * callback) is sent once and never retried. Returns 0 (cb will run exactly
+ * callback) is sent once and never retried. When a server delivers to
+ * some recipients and answers 452 (too many recipients) to the others,
+ * the message goes again at once to those others, as often as that makes
+ * progress; the result then lists every recipient, with the reply of the
+ * transaction that decided it, and reports the last transaction's
+ * outcome. Returns 0 (cb will run exactly
  * once), ASMTP_ERR_BAD_ARGUMENT, ASMTP_ERR_NOMEM, or ASMTP_ERR_STATE once
  * the pool is closing.
  */

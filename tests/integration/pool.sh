@@ -6,6 +6,7 @@ set -eu
 . "$(dirname "$0")/it-lib.sh"
 start_aiosmtpd sink --pipelining
 start_aiosmtpd sink2
+start_aiosmtpd max3 --max-rcpt 3
 start_fault drop "pool-drop-first pool-ok" --connections 2
 start_fault drop-once "pool-drop-first" --connections 1
 wait_servers

@@ -210,6 +210,66 @@ static void test_free_with_messages_queued(void **state)
     assert_int_equal(t.done, 20); /* every one, exactly once */
 }
 
+typedef struct merged {
+    int calls, error;
+    size_t count, refused, accepted;
+    char last[64];
+} merged;
+
+static void on_merged(asmtp_pool *p, const asmtp_result *r, void *ud)
+{
+    merged *m = ud;
+
+    (void)p;
+    m->calls++;
+    m->error = r->error;
+    m->count = r->recipient_count;
+    m->refused = r->refused_count;
+    for (size_t i = 0; i < r->recipient_count; i++)
+        m->accepted += r->recipients[i].accepted;
+    if (r->recipient_count)
+        snprintf(m->last, sizeof m->last, "%s",
+                 r->recipients[r->recipient_count - 1].address);
+}
+
+static void test_too_many_recipients_follow_up(void **state)
+{
+    static const char body[] = "Subject: many\r\n\r\nHello.\r\n";
+    asmtp_pool_config config = config_for("max3", "pool.test");
+    asmtp_recipient rcpts[7];
+    char names[7][32];
+    asmtp_envelope env;
+    asmtp_content content;
+    asmtp_pool *p;
+    merged m = {0};
+
+    (void)state;
+    memset(rcpts, 0, sizeof rcpts);
+    for (int i = 0; i < 7; i++) {
+        snprintf(names[i], sizeof names[i], "r%d@example.net", i);
+        rcpts[i].address = names[i];
+    }
+    memset(&env, 0, sizeof env);
+    env.sender = "alice@example.org";
+    env.recipients = rcpts;
+    env.recipient_count = 7;
+    memset(&content, 0, sizeof content);
+    content.data = body;
+    content.len = sizeof body - 1;
+    assert_int_equal(asmtp_pool_new(&p, NULL, &config, NULL), 0);
+    assert_int_equal(asmtp_pool_send(p, &env, &content, on_merged, &m), 0);
+    assert_int_equal(asmtp_pool_wait(p), 0);
+    asmtp_pool_free(p);
+    /* The server takes three recipients a transaction: 3 + 3 + 1. */
+    assert_int_equal(m.calls, 1);
+    assert_int_equal(m.error, 0);
+    assert_int_equal(m.count, 7);
+    assert_int_equal(m.accepted, 7);
+    assert_int_equal(m.refused, 0);
+    assert_string_equal(m.last, "r6@example.net");
+    assert_int_equal(stored("max3"), 3);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +278,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_retry_after_a_drop),
         cmocka_unit_test(test_no_retry_without_permission),
         cmocka_unit_test(test_free_with_messages_queued),
+        cmocka_unit_test(test_too_many_recipients_follow_up),
     };
 
     if (argc != 2) {
