@@ -270,6 +270,38 @@ static void test_too_many_recipients_follow_up(void **state)
     assert_int_equal(stored("max3"), 3);
 }
 
+static void test_rate_limit_and_idle_close(void **state)
+{
+    asmtp_pool_config config = config_for("sink", "pool.test");
+    asmtp_pool_stats stats;
+    uv_loop_t loop;
+    asmtp_pool *p;
+    tally t = {0};
+    uint64_t start;
+
+    (void)state;
+    config.max_connections = 2;
+    config.rate_limit = 20; /* messages per second */
+    config.idle_timeout_ms = 100;
+    uv_loop_init(&loop);
+    assert_int_equal(asmtp_pool_new(&p, &loop, &config, NULL), 0);
+    uv_update_time(&loop);
+    start = uv_now(&loop);
+    send_n(p, 11, &t);
+    while (t.done < 11)
+        uv_run(&loop, UV_RUN_ONCE);
+    /* One token at the start, then one every 50 ms: ten waits at least. */
+    assert_true(uv_now(&loop) - start >= 450);
+    assert_int_equal(t.failed, 0);
+    /* Left alone, the idle connections close by themselves. */
+    while (asmtp_pool_get_stats(p, &stats), stats.open > 0)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(stats.delivered, 11);
+    asmtp_pool_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +311,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_retry_without_permission),
         cmocka_unit_test(test_free_with_messages_queued),
         cmocka_unit_test(test_too_many_recipients_follow_up),
+        cmocka_unit_test(test_rate_limit_and_idle_close),
     };
 
     if (argc != 2) {
