@@ -269,6 +269,9 @@ static void on_written(uv_write_t *req, int status)
 
     c->requests--;
     c->writing = false;
+    /* The copy may hold a SASL line: leave nothing of it behind. */
+    asmtp__wipe(c->wbuf.data + c->wbuf.off, c->write_len);
+    asmtp__buf_clear(&c->wbuf);
     if (c->wbuf.cap > IDLE_BUFFER_MAX)
         asmtp__buf_free(&c->wbuf); /* idle connections stay small */
     if (c->state == CLIENT_CLOSING || c->freeing) {

@@ -517,6 +517,8 @@ static int submit_send(runner *r, op_ctx *ctx, arg *args, size_t n)
                                                 ctx->data.len - off < ctx->split
                                                     ? ctx->data.len - off
                                                     : ctx->split};
+        if (count * ctx->split < ctx->data.len)
+            fail(r, "split=%zu makes more than 64 parts", ctx->split);
         content.parts = ctx->parts;
         content.part_count = count;
     } else {
