@@ -671,11 +671,15 @@ static int send_mail(asmtp_session *s, op *o)
 {
     asmtp__mail_params params;
     size_t mark = out_mark(s);
+    bool behind = s->inflight_count > 0;
     int rv;
 
     mail_params(s, o->txn, &params);
     rv = asmtp__command_mail(&s->out, o->txn->sender, &params);
-    return commit_command(s, rv, mark, CMD_MAIL, o, 0, false);
+    rv = commit_command(s, rv, mark, CMD_MAIL, o, 0, false);
+    if (rv > 0)
+        o->txn->behind = behind;
+    return rv;
 }
 
 static int send_rcpt(asmtp_session *s, op *o)
@@ -722,8 +726,11 @@ static int send_data(asmtp_session *s, op *o)
         return 1;
     }
     if (t->bdat) {
+        /* The whole content is in memory and its size is known: the next
+         * transaction may follow it at once (the server reads exactly
+         * t->size octets whatever it answers). */
         rv = asmtp__command_bdat(&s->out, t->size, true);
-        rv = commit_command(s, rv, mark, CMD_BDAT_LAST, o, 0, true);
+        rv = commit_command(s, rv, mark, CMD_BDAT_LAST, o, 0, false);
         if (rv > 0)
             start_content(s, o, ASMTP__BODY_BDAT);
         return rv;
@@ -1032,6 +1039,15 @@ static void content_failed(asmtp_session *s, int error)
 
 /* ---- The pump ---------------------------------------------------------- */
 
+/* Whether the op being emitted has sent MAIL but not yet all of its
+ * commands: nothing may come between them. */
+static bool mid_transaction(const asmtp_session *s)
+{
+    const op *o = s->emit;
+
+    return o && o->kind == ASMTP_OP_SEND && !o->emitted && o->step >= 2;
+}
+
 /* Queue whatever may be sent now. */
 static void pump(asmtp_session *s)
 {
@@ -1059,7 +1075,7 @@ static void pump(asmtp_session *s)
                          "for; the connection is closed");
             return;
         }
-        if (s->need_rset && !s->error) {
+        if (s->need_rset && !s->error && !mid_transaction(s)) {
             rv = send_rset(s, NULL);
             if (rv <= 0)
                 break;
@@ -1264,10 +1280,72 @@ static void on_auth(asmtp_session *s, const cmd *c, asmtp_reply *reply)
 }
 
 /*
+ * A MAIL sent behind another transaction's commands and answered 503 (bad
+ * sequence) found the server still inside that transaction: after a
+ * failed BDAT LAST RFC 3030 leaves the state undefined, and some servers
+ * keep it. When nothing of this transaction was accepted it is not its
+ * own fault, so it goes once more, after RSET. Streamed content cannot be
+ * read twice, and never rides behind a BDAT LAST anyway.
+ */
+static bool may_send_again(const txn *t)
+{
+    if (!t->mail_refused || !t->behind || t->redone || t->content.read)
+        return false;
+    if (!t->mail_reply || t->mail_reply->code != 503)
+        return false;
+    return t->accepted == 0 && !(t->final_reply && positive(t->final_reply));
+}
+
+/* Whether the session's own RSET is on its way (it went behind o). */
+static bool rset_in_flight(const asmtp_session *s)
+{
+    for (size_t i = 0; i < s->inflight_count; i++) {
+        const cmd *c = &s->inflight[(s->inflight_head + i) % s->inflight_cap];
+
+        if (c->kind == CMD_RSET && !c->op)
+            return true;
+    }
+    return false;
+}
+
+static void send_again(asmtp_session *s, op *o)
+{
+    txn *t = o->txn;
+
+    logf_(s, ASMTP_LOG_INFO,
+          "MAIL was refused with 503 behind an earlier transaction; "
+          "sending the message again after RSET");
+    for (size_t i = 0; i < t->rcpt_count; i++) {
+        asmtp__reply_free(s->mem, t->rcpt_replies[i]);
+        t->rcpt_replies[i] = NULL;
+    }
+    asmtp__reply_free(s->mem, t->mail_reply);
+    asmtp__reply_free(s->mem, t->data_reply);
+    asmtp__reply_free(s->mem, t->final_reply);
+    t->mail_reply = t->data_reply = t->final_reply = NULL;
+    t->refusal = NULL;
+    t->mail_refused = false;
+    t->accepted = t->next_rcpt = 0;
+    t->part_index = t->content_off = 0;
+    t->end_queued = false;
+    t->behind = false;
+    t->redone = true;
+    o->step = 1; /* the plan still holds: the extensions are the same */
+    o->emitted = false;
+    if (!rset_in_flight(s))
+        s->need_rset = true;
+    for (op *e = s->emit; e; e = e->next)
+        if (e == o)
+            return;
+    s->emit = o; /* everything after it was emitted already */
+}
+
+/*
  * Decide a transaction once every reply it expects is in: the sender, the
  * recipients, then DATA, the content or BDAT, in that order of blame.
  * A failed transaction is followed by RSET, unless the next transaction
- * already rides behind the final dot (whose reply ended this one anyway).
+ * already rides behind the final dot or BDAT LAST (whose reply ended
+ * this one).
  */
 static void txn_settle(asmtp_session *s, op *o)
 {
@@ -1278,6 +1356,24 @@ static void txn_settle(asmtp_session *s, op *o)
 
     if (o->done || !o->emitted || o->pending || s->content_op == o)
         return;
+    if (may_send_again(t)) {
+        send_again(s, o);
+        return;
+    }
+    if (t->mail_refused && t->bdat && t->final_reply &&
+        positive(t->final_reply)) {
+        /* Recipients joined some other transaction's sender. */
+        t->confused = true;
+        op_finish(s, o, ASMTP_ERR_PROTOCOL, NULL,
+                  "the server refused MAIL yet accepted the message (%s); "
+                  "it may have been delivered with another sender",
+                  render_reply(t->final_reply, text, sizeof text));
+        o->borrowed_reply = t->final_reply;
+        session_fail(s, ASMTP_ERR_PROTOCOL, NULL, false, "%s",
+                     "the server accepted a message whose MAIL it refused; "
+                     "the connection is closed");
+        return;
+    }
     if (t->mail_refused) {
         error = ASMTP_ERR_SENDER_REFUSED;
         why = t->mail_reply;
@@ -1298,7 +1394,9 @@ static void txn_settle(asmtp_session *s, op *o)
     op_finish(s, o, error, NULL, "%s%s%s", asmtp_strerror(error),
               why ? ": " : "", why ? render_reply(why, text, sizeof text) : "");
     o->borrowed_reply = why;
-    if (s->inflight_count == 0)
+    /* After a failed BDAT the server's state is undefined (RFC 3030), even
+     * with the next transaction already behind it. */
+    if (s->inflight_count == 0 || t->bdat)
         s->need_rset = true;
 }
 
@@ -1592,8 +1690,9 @@ static void fill_send_result(const asmtp_session *s, const op *o,
     r->refused_count = t->rcpt_count - t->accepted;
     r->data_reply = t->data_reply;
     r->final_reply = t->end_shutdown ? s->fatal_reply : t->final_reply;
-    r->maybe_delivered = o->error && t->end_queued && !r->final_reply &&
-                         s->out_written >= t->end_offset;
+    r->maybe_delivered = t->confused ||
+                         (o->error && t->end_queued && !r->final_reply &&
+                          s->out_written >= t->end_offset);
     r->warned = t->warned;
 }
 

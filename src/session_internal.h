@@ -85,6 +85,9 @@ typedef struct txn {
     uint64_t end_offset; /* output offset just past the terminator */
     bool end_queued;
     bool end_shutdown; /* the end of data was answered with 421 */
+    bool behind;       /* MAIL went out behind unanswered commands */
+    bool redone;       /* sent again once after a 503 to a MAIL behind */
+    bool confused;     /* MAIL refused, yet the content was accepted */
 } txn;
 
 typedef struct op {
