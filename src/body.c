@@ -7,6 +7,10 @@
 #include "body.h"
 
 #include <string.h>
+#if defined(__SSE2__) && !defined(ASMTP_BODY_PORTABLE)
+#define ASMTP__BODY_SSE2 1
+#include <emmintrin.h>
+#endif
 
 #include "asmtp/error.h"
 
@@ -29,6 +33,20 @@ static void scan_octets(asmtp__body_encoder *enc, const unsigned char *p,
 
     if (enc->eight_bit && enc->nul)
         return;
+#ifdef ASMTP__BODY_SSE2
+    {
+        __m128i or_all = _mm_setzero_si128(), zeros = _mm_setzero_si128();
+
+        for (; i + 16 <= len; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+            or_all = _mm_or_si128(or_all, v);
+            zeros = _mm_or_si128(zeros, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+        }
+        high = _mm_movemask_epi8(or_all) ? HIGHS : 0;
+        zero = (uint64_t)_mm_movemask_epi8(zeros);
+    }
+#endif
     for (; i + 8 <= len; i += 8) {
         uint64_t word;
 
@@ -166,6 +184,132 @@ static const unsigned char *encode_line(asmtp__body_encoder *enc,
     return eol + 1;
 }
 
+/*
+ * The fast path, for content that already has CRLF line ends: masks of
+ * the CR, LF and '.' octets of a 64-octet block, bit i for octet i.
+ */
+struct block {
+    uint64_t cr, lf, dot;
+};
+
+#ifdef ASMTP__BODY_SSE2
+static inline uint64_t mask16(__m128i v, char c)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(v, _mm_set1_epi8(c)));
+}
+
+static inline __m128i load16(const unsigned char *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+
+/* Written out: the compiler keeps a loop here, with variable shifts. */
+static inline uint64_t mask64(__m128i v0, __m128i v1, __m128i v2, __m128i v3,
+                              char c)
+{
+    return mask16(v0, c) | mask16(v1, c) << 16 | mask16(v2, c) << 32 |
+           mask16(v3, c) << 48;
+}
+
+static inline void block_masks(const unsigned char *p, struct block *b)
+{
+    __m128i v0 = load16(p), v1 = load16(p + 16);
+    __m128i v2 = load16(p + 32), v3 = load16(p + 48);
+
+    b->cr = mask64(v0, v1, v2, v3, '\r');
+    b->lf = mask64(v0, v1, v2, v3, '\n');
+    b->dot = mask64(v0, v1, v2, v3, '.');
+}
+#else
+/* Bit i set where octet i of the 8 at p is c. */
+static inline uint64_t mask8(const unsigned char *p, unsigned char c)
+{
+    uint64_t word, pattern;
+
+    memcpy(&word, p, sizeof word);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    word = __builtin_bswap64(word);
+#endif
+    memset(&pattern, c, sizeof pattern);
+    /* One bit per byte, at the bottom of it, gathered into the top byte. */
+    return ((zero_bytes(word ^ pattern) >> 7) * 0x0102040810204080u) >> 56;
+}
+
+static inline void block_masks(const unsigned char *p, struct block *b)
+{
+    b->cr = b->lf = b->dot = 0;
+    for (int i = 0; i < 8; i++) {
+        b->cr |= mask8(p + 8 * i, '\r') << (8 * i);
+        b->lf |= mask8(p + 8 * i, '\n') << (8 * i);
+        b->dot |= mask8(p + 8 * i, '.') << (8 * i);
+    }
+}
+#endif
+
+/* The longest of the lines that end at the LFs of lf after its first,
+ * in the block at q. */
+static uint64_t longest_within(const unsigned char *q, uint64_t lf,
+                               uint64_t longest)
+{
+    const unsigned char *line = q + __builtin_ctzll(lf) + 1;
+
+    for (lf &= lf - 1; lf; lf &= lf - 1) {
+        const unsigned char *at = q + __builtin_ctzll(lf);
+
+        if ((uint64_t)(at - 1 - line) > longest)
+            longest = (uint64_t)(at - 1 - line);
+        line = at + 1;
+    }
+    return longest;
+}
+
+/*
+ * From a line start, the length of the run of whole lines that go out as
+ * they are: each ends in CRLF, holds no other CR or LF, and in DATA mode
+ * does not start with '.'. Counts them into enc. What is left (a partial
+ * line, or a line that needs changing) is for encode_line().
+ */
+static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
+                          const unsigned char *end)
+{
+    const unsigned char *q = p, *line = p;
+    uint64_t carry_cr = 0, carry_lf = 1; /* p starts a line */
+    uint64_t stuff = enc->mode == ASMTP__BODY_DATA ? ~(uint64_t)0 : 0;
+    uint64_t longest = enc->longest_line;
+
+    while (end - q >= 64) {
+        struct block b;
+
+        block_masks(q, &b);
+        /* Every LF right after a CR and every CR right before an LF. */
+        if (b.lf != ((b.cr << 1) | carry_cr))
+            break;
+        if (b.dot & ((b.lf << 1) | carry_lf) & stuff)
+            break;
+        carry_cr = b.cr >> 63;
+        carry_lf = b.lf >> 63;
+        if (b.lf) {
+            /* Lines within the block are shorter than 64 octets: only
+             * the one it ends can be the longest, unless none is yet. */
+            const unsigned char *first = q + __builtin_ctzll(b.lf);
+
+            if ((uint64_t)(first - 1 - line) > longest)
+                longest = (uint64_t)(first - 1 - line);
+            if (longest < 64)
+                longest = longest_within(q, b.lf, longest);
+            line = q + 64 - __builtin_clzll(b.lf);
+        }
+        q += 64;
+    }
+    if (line > p) {
+        enc->size += (uint64_t)(line - p);
+        enc->longest_line = longest;
+        enc->ended_crlf = true;
+    }
+    return (size_t)(line - p);
+}
+
 void asmtp__body_encoder_init(asmtp__body_encoder *enc, int mode)
 {
     memset(enc, 0, sizeof *enc);
@@ -218,8 +362,14 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
     scan_octets(&state, p, (size_t)(end - p));
     line_finder_init(&finder, p, end);
     wr.span = p;
-    while (p < end)
+    while (p < end) {
+        if (state.at_line_start) {
+            p += clean_lines(&state, p, end); /* stays in the span */
+            if (p == end)
+                break;
+        }
         p = encode_line(&state, p, end, &wr, &finder);
+    }
     flush(&wr, end);
     note_line_length(&state);
 

@@ -726,6 +726,53 @@ static void test_random_against_reference(void **state)
     }
 }
 
+/* Text as mail mostly is: CRLF lines of any length, now and then one
+ * that starts with '.', a bare CR or LF, or an empty line, so that the
+ * fast path for clean lines starts and stops at every offset of its
+ * 16-octet blocks. */
+static size_t crlf_content(uint64_t *seed, unsigned char *p, size_t cap)
+{
+    size_t len = 0;
+
+    while (len + 70 <= cap) {
+        size_t n = (size_t)(next_random(seed) % 60);
+        unsigned odd = (unsigned)(next_random(seed) % 24);
+
+        if (odd == 0)
+            p[len++] = '.';
+        for (size_t i = 0; i < n; i++)
+            p[len++] = (unsigned char)('a' + next_random(seed) % 26);
+        if (odd == 1)
+            p[len++] = '\n';
+        else if (odd == 2)
+            p[len++] = '\r';
+        else if (odd == 3)
+            p[len++] = 0x80;
+        if (odd != 4) {
+            p[len++] = '\r';
+            p[len++] = '\n';
+        }
+    }
+    return len;
+}
+
+static void test_crlf_text_against_reference(void **state)
+{
+    uint64_t seed = 0x2545f4914f6cdd1du;
+    unsigned char in[2000];
+
+    (void)state;
+    for (int round = 0; round < 3000; round++) {
+        size_t len = crlf_content(&seed, in, 70 + next_random(&seed) % 1930);
+        struct reference ref;
+
+        reference_encode(&ref, in, len);
+        check_random(&seed, in, len, ASMTP__BODY_DATA, &ref);
+        check_random(&seed, in, len, ASMTP__BODY_BDAT, &ref);
+        reference_free(&ref);
+    }
+}
+
 /* A larger message in the chunk sizes a caller would use. */
 static void test_large_message_chunked(void **state)
 {
@@ -858,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_vectors_every_cut),
         cmocka_unit_test(test_vectors_byte_at_a_time),
         cmocka_unit_test(test_vectors_match_reference),
+        cmocka_unit_test(test_crlf_text_against_reference),
         cmocka_unit_test(test_measure_matches_encode),
         cmocka_unit_test(test_measure_null_results),
         cmocka_unit_test(test_null_out_counts_the_same),
