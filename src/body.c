@@ -190,6 +190,7 @@ static const unsigned char *encode_line(asmtp__body_encoder *enc,
  */
 struct block {
     uint64_t cr, lf, dot;
+    uint64_t high, nul; /* not 0 when some octet is 8-bit, or NUL */
 };
 
 #ifdef ASMTP__BODY_SSE2
@@ -217,9 +218,14 @@ static inline void block_masks(const unsigned char *p, struct block *b)
     __m128i v0 = load16(p), v1 = load16(p + 16);
     __m128i v2 = load16(p + 32), v3 = load16(p + 48);
 
+    __m128i least = _mm_min_epu8(_mm_min_epu8(v0, v1), _mm_min_epu8(v2, v3));
+    __m128i all = _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3));
+
     b->cr = mask64(v0, v1, v2, v3, '\r');
     b->lf = mask64(v0, v1, v2, v3, '\n');
     b->dot = mask64(v0, v1, v2, v3, '.');
+    b->high = (unsigned)_mm_movemask_epi8(all);
+    b->nul = mask16(least, 0);
 }
 #else
 /* Bit i set where octet i of the 8 at p is c. */
@@ -238,11 +244,16 @@ static inline uint64_t mask8(const unsigned char *p, unsigned char c)
 
 static inline void block_masks(const unsigned char *p, struct block *b)
 {
-    b->cr = b->lf = b->dot = 0;
+    memset(b, 0, sizeof *b);
     for (int i = 0; i < 8; i++) {
+        uint64_t word;
+
+        memcpy(&word, p + 8 * i, sizeof word);
         b->cr |= mask8(p + 8 * i, '\r') << (8 * i);
         b->lf |= mask8(p + 8 * i, '\n') << (8 * i);
         b->dot |= mask8(p + 8 * i, '.') << (8 * i);
+        b->high |= word & HIGHS;
+        b->nul |= zero_bytes(word);
     }
 }
 #endif
@@ -271,12 +282,14 @@ static uint64_t longest_within(const unsigned char *q, uint64_t lf,
  * line, or a line that needs changing) is for encode_line().
  */
 static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
-                          const unsigned char *end)
+                          const unsigned char *end,
+                          const unsigned char **scanned)
 {
     const unsigned char *q = p, *line = p;
     uint64_t carry_cr = 0, carry_lf = 1; /* p starts a line */
     uint64_t stuff = enc->mode == ASMTP__BODY_DATA ? ~(uint64_t)0 : 0;
     uint64_t longest = enc->longest_line;
+    uint64_t high = 0, nul = 0;
 
     while (end - q >= 64) {
         struct block b;
@@ -289,6 +302,8 @@ static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
             break;
         carry_cr = b.cr >> 63;
         carry_lf = b.lf >> 63;
+        high |= b.high;
+        nul |= b.nul;
         if (b.lf) {
             /* Lines within the block are shorter than 64 octets: only
              * the one it ends can be the longest, unless none is yet. */
@@ -307,6 +322,12 @@ static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
         enc->longest_line = longest;
         enc->ended_crlf = true;
     }
+    /* The octets of the blocks taken are looked at for 8-bit and NUL
+     * here, beyond the lines returned too: looking twice does no harm. */
+    enc->eight_bit = enc->eight_bit || high;
+    enc->nul = enc->nul || nul;
+    if (q > *scanned)
+        *scanned = q;
     return (size_t)(line - p);
 }
 
@@ -342,6 +363,7 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
     const unsigned char *end;
     struct line_finder finder;
     struct writer wr;
+    const unsigned char *scanned;
     int rv;
 
     if (len == 0)
@@ -359,16 +381,20 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
         if (*p == '\n')
             p++;
     }
-    scan_octets(&state, p, (size_t)(end - p));
     line_finder_init(&finder, p, end);
     wr.span = p;
+    scanned = p; /* octets before it were checked for 8-bit and NUL */
     while (p < end) {
         if (state.at_line_start) {
-            p += clean_lines(&state, p, end); /* stays in the span */
+            p += clean_lines(&state, p, end, &scanned); /* in the span */
             if (p == end)
                 break;
         }
         p = encode_line(&state, p, end, &wr, &finder);
+        if (p > scanned) {
+            scan_octets(&state, scanned, (size_t)(p - scanned));
+            scanned = p;
+        }
     }
     flush(&wr, end);
     note_line_length(&state);
