@@ -128,6 +128,7 @@ static void release(asmtp_client *c)
     asmtp__free(mem, c->cert_file);
     asmtp__free(mem, c->key_file);
     asmtp__free(mem, c->server_name);
+    asmtp_tls_session_cache_free(c->config.tls_config.session_cache);
     asmtp__free(mem, c);
 }
 
@@ -559,8 +560,9 @@ static void handshake(asmtp_client *c)
     }
     c->tls_handshaking = false;
     c->depth++;
-    client_log(c, ASMTP_LOG_INFO, "TLS established: %s %s",
-               asmtp__tls_version(c->tls), asmtp__tls_cipher(c->tls));
+    client_log(c, ASMTP_LOG_INFO, "TLS established: %s %s%s",
+               asmtp__tls_version(c->tls), asmtp__tls_cipher(c->tls),
+               asmtp__tls_resumed(c->tls) ? ", session resumed" : "");
     c->depth--;
     if (c->generation != generation)
         return;
@@ -1038,6 +1040,8 @@ static int copy_config(asmtp_client *c, const asmtp_client_config *config)
     int rv = 0;
 
     c->config = *config;
+    /* Held from here, so that release() may drop it whatever fails. */
+    asmtp__tls_session_cache_ref(tls->session_cache);
     c->host_given = config->host != NULL;
     c->host = copy_config_string(
         c->mem, config->host ? config->host : "localhost", &rv);
@@ -1283,6 +1287,11 @@ uint64_t asmtp_client_reads(const asmtp_client *c)
 int asmtp_client_is_connected(const asmtp_client *c)
 {
     return c && c->session && !asmtp_session_want_close(c->session);
+}
+
+int asmtp_client_tls_resumed(const asmtp_client *c)
+{
+    return c && c->session && c->tls && asmtp__tls_resumed(c->tls);
 }
 
 const asmtp_session *asmtp_client_session(const asmtp_client *c)

@@ -50,6 +50,11 @@ struct asmtp_pool {
     asmtp_credentials creds;
     asmtp__buf user, secret, authzid;
     bool token;
+    /* Shared by the connections (unless the caller gave one), so that each
+     * one after the first resumes the TLS session of an earlier one. They
+     * all connect with the one configuration above, so every session in
+     * it suits every one of them. */
+    asmtp_tls_session_cache *sessions;
 
     pool_msg *queue_head, *queue_tail; /* ready to go, in order */
     pool_msg *retry;                   /* waiting for not_before */
@@ -365,6 +370,16 @@ static void on_quit(asmtp_client *c, const asmtp_result *r, void *user_data)
     (void)user_data;
 }
 
+/* The connection is up (after STARTTLS, when there was one). */
+static void on_connected(asmtp_client *c, const asmtp_result *r,
+                         void *user_data)
+{
+    pool_conn *conn = user_data;
+
+    if (r->error == 0 && asmtp_client_tls_resumed(c))
+        conn->pool->stats.tls_resumed++;
+}
+
 static void retire(pool_conn *conn)
 {
     if (conn->quitting)
@@ -382,7 +397,7 @@ static bool is_open(const pool_conn *conn)
 /* Open the connection, with AUTH when the pool has credentials. */
 static int open_conn(asmtp_pool *p, pool_conn *conn)
 {
-    int rv = asmtp_client_connect(conn->client, on_quit, conn);
+    int rv = asmtp_client_connect(conn->client, on_connected, conn);
 
     if (rv)
         return rv;
@@ -598,8 +613,24 @@ static void release_pool(asmtp_pool *p)
     asmtp__buf_free_secure(&p->user);
     asmtp__buf_free_secure(&p->secret);
     asmtp__buf_free_secure(&p->authzid);
+    asmtp_tls_session_cache_free(p->sessions);
     asmtp__free(mem, p->conns);
     asmtp__free(mem, p);
+}
+
+/* The caller's cache when the configuration names one (several pools to
+ * one server may share it; the clients hold references of their own),
+ * else one of the pool's own. */
+static int share_sessions(asmtp_pool *p)
+{
+    asmtp_tls_config *tls = &p->config.client.tls_config;
+    int rv = 0;
+
+    if (!tls->session_cache) {
+        rv = asmtp_tls_session_cache_new(&p->sessions, p->mem);
+        tls->session_cache = p->sessions;
+    }
+    return rv;
 }
 
 int asmtp_pool_new(asmtp_pool **out, struct uv_loop_s *loop,
@@ -619,6 +650,7 @@ int asmtp_pool_new(asmtp_pool **out, struct uv_loop_s *loop,
     set_defaults(&p->config);
     rv = copy_creds(p, config->credentials);
     p->config.credentials = config->credentials ? &p->creds : NULL;
+    rv = rv ? rv : share_sessions(p);
     p->conns =
         rv ? NULL
            : asmtp__calloc(mem, p->config.max_connections, sizeof *p->conns);

@@ -2,14 +2,17 @@
  * The sans-I/O TLS client (see tls.h): an OpenSSL SSL object between two
  * memory BIOs. The caller feeds the server's ciphertext into one and takes
  * the ciphertext for the server from the other; nothing here touches a
- * socket or knows about SMTP.
+ * socket or knows about SMTP. The session cache for resumption lives here
+ * too, so that no OpenSSL type crosses into the rest of the library.
  */
 #include "tls.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -29,6 +32,19 @@ struct asmtp__tls {
     /* Ciphertext taken from wbio by asmtp__tls_output() and not yet
      * reported sent, so that the pointer handed out stays put. */
     asmtp__buf out;
+    /* With a session cache: the settings a session must have been made
+     * with to be offered here, and the session ssl had when last looked
+     * at (held, so that a newer one never turns up at its address). */
+    asmtp_tls_session_cache *cache;
+    asmtp__buf key;
+    SSL_SESSION *seen;
+};
+
+struct asmtp_tls_session_cache {
+    const asmtp_mem *mem;
+    unsigned refs;
+    SSL_SESSION *session; /* the newest one kept, or NULL */
+    asmtp__buf key;       /* the settings it was made with */
 };
 
 __attribute__((format(printf, 3, 4))) static void
@@ -237,6 +253,172 @@ static int make_ssl(asmtp__tls *tls, char *why, size_t why_size)
     return 0;
 }
 
+/* ---- Session resumption -------------------------------------------------- */
+
+int asmtp_tls_session_cache_new(asmtp_tls_session_cache **out,
+                                const asmtp_mem *mem)
+{
+    asmtp_tls_session_cache *cache;
+
+    if (!out)
+        return ASMTP_ERR_BAD_ARGUMENT;
+    *out = NULL;
+    cache = asmtp__calloc(mem, 1, sizeof *cache);
+    if (!cache)
+        return ASMTP_ERR_NOMEM;
+    cache->mem = mem;
+    cache->refs = 1;
+    asmtp__buf_init(&cache->key, mem);
+    *out = cache;
+    return 0;
+}
+
+asmtp_tls_session_cache *
+asmtp__tls_session_cache_ref(asmtp_tls_session_cache *cache)
+{
+    if (cache)
+        cache->refs++;
+    return cache;
+}
+
+static void forget_session(asmtp_tls_session_cache *cache)
+{
+    SSL_SESSION_free(cache->session);
+    cache->session = NULL;
+    asmtp__buf_clear(&cache->key);
+}
+
+void asmtp_tls_session_cache_free(asmtp_tls_session_cache *cache)
+{
+    if (!cache || --cache->refs > 0)
+        return;
+    forget_session(cache);
+    asmtp__buf_free(&cache->key);
+    asmtp__free(cache->mem, cache);
+}
+
+/* A string with its length in front (0 for none), so that no two
+ * settings run together into the same key. */
+static int key_part(asmtp__buf *key, const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    int rv = asmtp__buf_append_uint(key, s ? len + 1 : 0);
+
+    rv = rv ? rv : asmtp__buf_append_byte(key, ':');
+    return rv ? rv : asmtp__buf_append(key, s, len);
+}
+
+/*
+ * What a session is bound to. A resumed handshake checks no certificate:
+ * it carries the first connection's result over. So a session is offered
+ * only to a connection that would have checked the same name the same
+ * way, with the same client identity. (The pool's connections share one
+ * configuration, so a cache per pool always matches; the key guards
+ * caches that callers share between clients of their own.)
+ */
+static int make_key(asmtp__buf *key, const asmtp_tls_config *config,
+                    const char *name)
+{
+    const char *parts[] = {name, config->ca_file, config->ca_path,
+                           config->cert_file, config->key_file};
+    int rv = asmtp__buf_append_uint(key, (uintptr_t)config->ssl_ctx);
+
+    rv = rv ? rv : asmtp__buf_append_byte(key, config->no_verify ? 'n' : 'v');
+    for (size_t i = 0; !rv && i < sizeof parts / sizeof parts[0]; i++)
+        rv = key_part(key, parts[i]);
+    return rv;
+}
+
+static bool same_key(const asmtp__buf *a, const asmtp__buf *b)
+{
+    return asmtp__buf_size(a) == asmtp__buf_size(b) &&
+           memcmp(asmtp__buf_head(a), asmtp__buf_head(b), asmtp__buf_size(a)) ==
+               0;
+}
+
+/* Resumable (OpenSSL marks a session that ended in an error as not) and
+ * within the lifetime the server gave it. */
+static bool still_good(const SSL_SESSION *session)
+{
+    long age = (long)time(NULL) - SSL_SESSION_get_time(session);
+
+    return SSL_SESSION_is_resumable(session) &&
+           age < SSL_SESSION_get_timeout(session);
+}
+
+/*
+ * Offer the cache's session when it was made with these settings. A TLS
+ * 1.3 ticket then leaves the cache: it is meant for one connection (RFC
+ * 8446, C.4), and this one will be sent tickets of its own.
+ */
+static void offer_session(asmtp__tls *tls)
+{
+    asmtp_tls_session_cache *cache = tls->cache;
+    SSL_SESSION *session = cache->session;
+
+    if (!session || !same_key(&cache->key, &tls->key))
+        return;
+    if (!still_good(session)) {
+        forget_session(cache);
+        return;
+    }
+    if (SSL_set_session(tls->ssl, session) != 1) {
+        ERR_clear_error(); /* then a full handshake, which is always fine */
+        return;
+    }
+    SSL_SESSION_up_ref(session);
+    tls->seen = session;
+    if (SSL_SESSION_get_protocol_version(session) == TLS1_3_VERSION)
+        forget_session(cache);
+}
+
+static int join_cache(asmtp__tls *tls, const asmtp_tls_config *config,
+                      const char *name)
+{
+    if (make_key(&tls->key, config, name))
+        return ASMTP_ERR_NOMEM;
+    tls->cache = asmtp__tls_session_cache_ref(config->session_cache);
+    offer_session(tls);
+    return 0;
+}
+
+/*
+ * Put the session ssl has now into the cache when it is new since the
+ * last look and can be resumed: a TLS 1.2 session is there when the
+ * handshake completes, and each TLS 1.3 ticket that arrives after it
+ * replaces the session. Only a verified server's session is kept, so no
+ * resumption ever skips a check that failed or never ran.
+ */
+static void keep_new_session(asmtp__tls *tls)
+{
+    SSL_SESSION *session = SSL_get0_session(tls->ssl);
+    asmtp_tls_session_cache *cache = tls->cache;
+
+    if (!cache || !session || session == tls->seen ||
+        !SSL_is_init_finished(tls->ssl))
+        return;
+    SSL_SESSION_up_ref(session);
+    SSL_SESSION_free(tls->seen);
+    tls->seen = session;
+    if (!SSL_SESSION_is_resumable(session) ||
+        SSL_get_verify_result(tls->ssl) != X509_V_OK)
+        return;
+
+    forget_session(cache);
+    if (asmtp__buf_append(&cache->key, asmtp__buf_head(&tls->key),
+                          asmtp__buf_size(&tls->key)))
+        return; /* no room for the key: nothing is kept */
+    SSL_SESSION_up_ref(session);
+    cache->session = session;
+}
+
+bool asmtp__tls_resumed(const asmtp__tls *tls)
+{
+    return SSL_is_init_finished(tls->ssl) && SSL_session_reused(tls->ssl);
+}
+
+/* ---- Connections --------------------------------------------------------- */
+
 int asmtp__tls_new(asmtp__tls **out, const asmtp_tls_config *config,
                    const char *host, const asmtp_mem *mem, char *why,
                    size_t why_size)
@@ -265,6 +447,7 @@ int asmtp__tls_new(asmtp__tls **out, const asmtp_tls_config *config,
         return ASMTP_ERR_NOMEM;
     tls->mem = mem;
     asmtp__buf_init(&tls->out, mem);
+    asmtp__buf_init(&tls->key, mem);
 
     ERR_clear_error();
     rv = get_ctx(tls, config, why, why_size);
@@ -272,6 +455,8 @@ int asmtp__tls_new(asmtp__tls **out, const asmtp_tls_config *config,
         rv = make_ssl(tls, why, why_size);
     if (!rv && name)
         rv = set_peer_name(tls->ssl, name, check_name, why, why_size);
+    if (!rv && config->session_cache)
+        rv = join_cache(tls, config, name);
     if (rv) {
         asmtp__tls_free(tls);
         return rv;
@@ -284,7 +469,17 @@ void asmtp__tls_free(asmtp__tls *tls)
 {
     if (!tls)
         return;
+    /* A connection that ends without close_notify may still be resumed
+     * (RFC 5246, 7.2.1; RFC 8446), but OpenSSL drops its session at
+     * SSL_free() unless told that the end was orderly. A fatal alert has
+     * made the session unresumable already, when it was sent or read. */
+    if (tls->cache && SSL_is_init_finished(tls->ssl))
+        SSL_set_shutdown(tls->ssl,
+                         SSL_get_shutdown(tls->ssl) | SSL_SENT_SHUTDOWN);
     SSL_free(tls->ssl);
+    SSL_SESSION_free(tls->seen);
+    asmtp_tls_session_cache_free(tls->cache);
+    asmtp__buf_free(&tls->key);
     SSL_CTX_free(tls->ctx);
     asmtp__buf_free(&tls->out);
     asmtp__free(tls->mem, tls);
@@ -354,8 +549,10 @@ int asmtp__tls_handshake(asmtp__tls *tls, char *why, size_t why_size)
 
     ERR_clear_error();
     ret = SSL_do_handshake(tls->ssl);
-    if (ret == 1)
+    if (ret == 1) {
+        keep_new_session(tls);
         return 0;
+    }
     if (wants_more(tls, ret))
         return ASMTP__TLS_WANT;
     return ssl_failure(tls, ret, "TLS handshake failed", why, why_size);
@@ -392,10 +589,14 @@ int asmtp__tls_read(asmtp__tls *tls, asmtp__buf *out, char *why,
         out->len += n;
     }
 
-    if (SSL_get_error(tls->ssl, ret) == SSL_ERROR_ZERO_RETURN)
+    if (SSL_get_error(tls->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
+        keep_new_session(tls);
         return 1;
-    if (wants_more(tls, ret))
+    }
+    if (wants_more(tls, ret)) {
+        keep_new_session(tls); /* TLS 1.3 tickets come in here */
         return 0;
+    }
     return ssl_failure(tls, ret, "TLS read failed", why, why_size);
 }
 

@@ -25,6 +25,11 @@ typedef struct asmtp__tls asmtp__tls;
  * a reason written into why (why_size octets, NUL-terminated; why may be
  * NULL), or ASMTP_ERR_NOMEM. key_file defaults to cert_file; an encrypted
  * key is refused (no passphrase prompt, ever).
+ *
+ * With config->session_cache the connection holds a reference to it,
+ * offers the session it has for the same settings, and puts each newer
+ * session there as the server sends it (during the handshake for TLS 1.2,
+ * in asmtp__tls_read() for TLS 1.3 tickets).
  */
 ASMTP__HIDDEN int asmtp__tls_new(asmtp__tls **tls,
                                  const asmtp_tls_config *config,
@@ -68,6 +73,14 @@ ASMTP__HIDDEN void asmtp__tls_output_done(asmtp__tls *tls, size_t n);
 
 /* Queue a close_notify (its bytes then appear in the output). */
 ASMTP__HIDDEN void asmtp__tls_shutdown(asmtp__tls *tls);
+
+/* Whether the completed handshake resumed an earlier session. */
+ASMTP__HIDDEN bool asmtp__tls_resumed(const asmtp__tls *tls);
+
+/* One more reference to cache (each client and connection holds one);
+ * asmtp_tls_session_cache_free() drops one. Returns cache. */
+ASMTP__HIDDEN asmtp_tls_session_cache *
+asmtp__tls_session_cache_ref(asmtp_tls_session_cache *cache);
 
 /* The negotiated protocol and cipher, for logs ("TLSv1.3
  * TLS_AES_256_GCM_SHA384"); "" before the handshake. */

@@ -144,6 +144,17 @@ ASMTP_EXTERN const asmtp_session *
 asmtp_client_session(const asmtp_client *client);
 
 /*
+ * Nonzero when the current connection runs TLS (implicit or STARTTLS) and
+ * its handshake resumed the session of an earlier connection, which needs
+ * a session cache shared with that connection (asmtp_tls_config's
+ * session_cache; the pool shares one between its connections). 0 before
+ * the handshake, after a full one, and when not connected. Resumption
+ * skips the certificate check: the session is one whose certificate was
+ * verified with the same settings.
+ */
+ASMTP_EXTERN int asmtp_client_tls_resumed(const asmtp_client *client);
+
+/*
  * Operations, as their asmtp_session_* counterparts (same arguments, same
  * checks, same results). They return ASMTP_ERR_STATE when the client is
  * neither connecting nor connected.

@@ -5,7 +5,10 @@
  * (pipelined on it when the server allows), closes when idle for a while
  * or when it has lived long enough, and is replaced when the server drops
  * it. Every message submitted completes exactly once, through its
- * callback, with the result of its (last) attempt.
+ * callback, with the result of its (last) attempt. Over TLS, connections
+ * after the first resume the session of an earlier one: they share the
+ * cache named in client.tls_config.session_cache, or, when that is NULL,
+ * one the pool makes (see asmtp_tls_session_cache in asmtp/tls.h).
  *
  * Threads: a pool belongs to its loop's thread. Callbacks run on it and
  * may submit more messages; freeing the pool inside a callback is
@@ -61,6 +64,7 @@ typedef struct asmtp_pool_stats {
     uint64_t failed;      /* completed with an error */
     uint64_t retries;     /* attempts beyond the first */
     uint64_t connections; /* connections opened so far */
+    uint64_t tls_resumed; /* of them, resumed an earlier TLS session */
     size_t queued;        /* waiting for a connection or a retry */
     size_t in_flight;     /* submitted to a connection, not completed */
     size_t open;          /* connections open now */

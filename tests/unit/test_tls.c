@@ -2,6 +2,7 @@
  * TLS layer tests against a real OpenSSL server in memory. The certificates
  * (a CA, servers for a name and for addresses, a self-signed stranger, a
  * client) are made at start-up; the tests pump bytes between the two ends.
+ * Session resumption runs several connections against one server context.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1271,6 +1272,231 @@ static void test_own_allocations_freed(void **state)
     asmtp__tls_free(NULL);
 }
 
+/* ---- Session resumption ------------------------------------------------ */
+
+/*
+ * A verified connection to s with config. The server's context stays, so
+ * that it takes back the tickets it issued; with read_tickets the client
+ * reads what followed the handshake (TLS 1.3 sends its tickets there).
+ */
+static asmtp__tls *visit(server *s, const asmtp_tls_config *config,
+                         bool read_tickets)
+{
+    asmtp__tls *tls;
+    asmtp__buf plain;
+    char why[256] = "";
+
+    SSL_free(s->ssl);
+    s->done = s->failed = false;
+    server_start(s);
+    assert_int_equal(
+        asmtp__tls_new(&tls, config, "mx.example.test", NULL, why, sizeof why),
+        0);
+    assert_false(asmtp__tls_resumed(tls));
+    assert_int_equal(pump_handshake(tls, s, 4096, why, sizeof why), 0);
+    assert_true(s->done);
+    assert_int_equal(asmtp__tls_resumed(tls), SSL_session_reused(s->ssl));
+    if (read_tickets) {
+        asmtp__buf_init(&plain, NULL);
+        assert_int_equal(asmtp__tls_read(tls, &plain, why, sizeof why), 0);
+        assert_int_equal(asmtp__buf_size(&plain), 0);
+        asmtp__buf_free(&plain);
+    }
+    return tls;
+}
+
+/* Whether a connection like visit()'s resumed; it is freed. */
+static bool visit_resumed(server *s, const asmtp_tls_config *config,
+                          bool read_tickets)
+{
+    asmtp__tls *tls = visit(s, config, read_tickets);
+    bool resumed = asmtp__tls_resumed(tls);
+
+    asmtp__tls_free(tls);
+    return resumed;
+}
+
+static asmtp_tls_config trust_ca_sharing(asmtp_tls_session_cache **cache)
+{
+    asmtp_tls_config config = trust_ca();
+
+    assert_int_equal(asmtp_tls_session_cache_new(cache, NULL), 0);
+    config.session_cache = *cache;
+    return config;
+}
+
+static void test_tls13_ticket_resumes_once(void **state)
+{
+    asmtp_tls_session_cache *cache;
+    asmtp_tls_config config = trust_ca_sharing(&cache);
+    asmtp__tls *first, *second;
+    asmtp__buf plain;
+    char why[256] = "";
+    server s;
+
+    (void)state;
+    server_init(&s, pki.server);
+    /* Before the tickets are read, the cache has nothing to offer. */
+    first = visit(&s, &config, false);
+    assert_string_equal(asmtp__tls_version(first), "TLSv1.3");
+    assert_false(visit_resumed(&s, &config, true));
+    asmtp__tls_free(first);
+
+    /* The second connection takes the ticket; the third finds none until
+     * the second has read its own. */
+    second = visit(&s, &config, false);
+    assert_true(asmtp__tls_resumed(second));
+    assert_false(visit_resumed(&s, &config, false));
+    asmtp__buf_init(&plain, NULL);
+    assert_int_equal(asmtp__tls_read(second, &plain, why, sizeof why), 0);
+    asmtp__buf_free(&plain);
+    assert_true(visit_resumed(&s, &config, true));
+
+    /* The cache outlives the caller's reference while a connection holds
+     * one. */
+    asmtp_tls_session_cache_free(cache);
+    asmtp__tls_free(second);
+    server_free(&s);
+}
+
+static void test_tls12_session_resumes_again(void **state)
+{
+    asmtp_tls_session_cache *cache;
+    asmtp_tls_config config = trust_ca_sharing(&cache);
+    asmtp__tls *first;
+    server s;
+
+    (void)state;
+    server_init(&s, pki.server);
+    SSL_CTX_set_max_proto_version(s.ctx, TLS1_2_VERSION);
+    /* The session is there once the handshake is done; it can be used
+     * more than once. */
+    first = visit(&s, &config, false);
+    assert_string_equal(asmtp__tls_version(first), "TLSv1.2");
+    assert_false(asmtp__tls_resumed(first));
+    assert_true(visit_resumed(&s, &config, false));
+    assert_true(visit_resumed(&s, &config, false));
+    asmtp__tls_free(first);
+    asmtp_tls_session_cache_free(cache);
+    server_free(&s);
+}
+
+static void test_session_needs_same_settings(void **state)
+{
+    asmtp_tls_session_cache *cache;
+    asmtp_tls_config config = trust_ca_sharing(&cache);
+    asmtp_tls_config other = config;
+    server s;
+
+    (void)state;
+    server_init(&s, pki.server);
+    assert_false(visit_resumed(&s, &config, true));
+    /* Another client identity, then another trust store. */
+    other.cert_file = pki.client_cert;
+    other.key_file = pki.client_key_file;
+    assert_false(visit_resumed(&s, &other, true));
+    assert_true(visit_resumed(&s, &other, true));
+    other = config;
+    other.ca_file = NULL;
+    other.ca_path = pki.ca_dir;
+    assert_false(visit_resumed(&s, &other, true));
+    assert_true(visit_resumed(&s, &other, true));
+    asmtp_tls_session_cache_free(cache);
+    server_free(&s);
+}
+
+static void test_unverified_session_not_kept(void **state)
+{
+    asmtp_tls_session_cache *cache;
+    asmtp_tls_config config = trust_ca_sharing(&cache);
+    server s;
+
+    (void)state;
+    config.ca_file = NULL;
+    config.no_verify = true;
+    server_init(&s, pki.server);
+    assert_false(visit_resumed(&s, &config, true));
+    assert_false(visit_resumed(&s, &config, true));
+    asmtp_tls_session_cache_free(cache);
+    server_free(&s);
+}
+
+/* A connection that ended without close_notify leaves its session
+ * usable; one that failed with a fatal alert does not. */
+static void test_session_after_bad_end(void **state)
+{
+    static const unsigned char garbage[] = "\x17\x03\x03\x00\x20"
+                                           "not a TLS record, only 32 bytes.";
+    asmtp_tls_session_cache *cache;
+    asmtp_tls_config config = trust_ca_sharing(&cache);
+    asmtp__tls *tls;
+    asmtp__buf plain;
+    char why[256] = "";
+    server s;
+
+    (void)state;
+    server_init(&s, pki.server);
+    assert_false(visit_resumed(&s, &config, true));
+    assert_true(visit_resumed(&s, &config, true));
+
+    tls = visit(&s, &config, true);
+    assert_true(asmtp__tls_resumed(tls));
+    assert_int_equal(asmtp__tls_feed(tls, garbage, sizeof garbage - 1), 0);
+    asmtp__buf_init(&plain, NULL);
+    assert_int_equal(asmtp__tls_read(tls, &plain, why, sizeof why),
+                     ASMTP_ERR_TLS);
+    asmtp__buf_free(&plain);
+    asmtp__tls_free(tls);
+    assert_false(visit_resumed(&s, &config, true));
+    asmtp_tls_session_cache_free(cache);
+    server_free(&s);
+}
+
+static void test_session_cache_nomem(void **state)
+{
+    asmtp_tls_session_cache *cache = NULL;
+    asmtp_tls_config config = trust_ca();
+    asmtp__tls *tls = NULL;
+    failmem fm;
+    char why[256] = "";
+    server s;
+
+    (void)state;
+    assert_int_equal(asmtp_tls_session_cache_new(NULL, NULL),
+                     ASMTP_ERR_BAD_ARGUMENT);
+    asmtp_tls_session_cache_free(NULL);
+    failmem_init(&fm, 1);
+    assert_int_equal(asmtp_tls_session_cache_new(&cache, &fm.mem),
+                     ASMTP_ERR_NOMEM);
+    assert_null(cache);
+
+    /* The connection's copy of its settings (after the tls object). */
+    assert_int_equal(asmtp_tls_session_cache_new(&cache, NULL), 0);
+    config.session_cache = cache;
+    failmem_init(&fm, 2);
+    assert_int_equal(asmtp__tls_new(&tls, &config, "mx.example.test", &fm.mem,
+                                    why, sizeof why),
+                     ASMTP_ERR_NOMEM);
+    assert_null(tls);
+    assert_int_equal(fm.live, 0);
+    asmtp_tls_session_cache_free(cache);
+
+    /* The cache's copy: then nothing is kept, and the next connection
+     * makes a full handshake. */
+    failmem_init(&fm, 2);
+    assert_int_equal(asmtp_tls_session_cache_new(&cache, &fm.mem), 0);
+    config.session_cache = cache;
+    server_init(&s, pki.server);
+    assert_false(visit_resumed(&s, &config, true));
+    assert_true(fm.failed > 0);
+    fm.fail_at = 0;
+    assert_false(visit_resumed(&s, &config, true));
+    assert_true(visit_resumed(&s, &config, true));
+    asmtp_tls_session_cache_free(cache);
+    assert_int_equal(fm.live, 0);
+    server_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1306,6 +1532,12 @@ int main(void)
         cmocka_unit_test(test_small_why),
         cmocka_unit_test(test_nomem),
         cmocka_unit_test(test_own_allocations_freed),
+        cmocka_unit_test(test_tls13_ticket_resumes_once),
+        cmocka_unit_test(test_tls12_session_resumes_again),
+        cmocka_unit_test(test_session_needs_same_settings),
+        cmocka_unit_test(test_unverified_session_not_kept),
+        cmocka_unit_test(test_session_after_bad_end),
+        cmocka_unit_test(test_session_cache_nomem),
     };
 
     return cmocka_run_group_tests(tests, make_pki, free_pki);
