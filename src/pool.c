@@ -412,9 +412,16 @@ static int open_conn(asmtp_pool *p, pool_conn *conn)
 }
 
 /* A connection that can take one more message now, opening one if needed. */
+/*
+ * Where the next message goes: an open connection with nothing in flight,
+ * else a new connection while there is room for one, else the open one
+ * with the fewest messages in flight (pipelined behind them). So a
+ * backlog spreads over every connection allowed, and large messages do
+ * not queue behind each other while a connection could carry them.
+ */
 static pool_conn *pick(asmtp_pool *p)
 {
-    pool_conn *closed = NULL;
+    pool_conn *closed = NULL, *least = NULL;
 
     for (size_t i = 0; i < p->config.max_connections; i++) {
         pool_conn *conn = &p->conns[i];
@@ -424,13 +431,17 @@ static pool_conn *pick(asmtp_pool *p)
                 closed = conn;
             continue;
         }
-        if (!conn->quitting && conn->inflight < p->config.max_inflight &&
-            conn->sent < p->config.max_messages)
+        if (conn->quitting || conn->inflight >= p->config.max_inflight ||
+            conn->sent >= p->config.max_messages)
+            continue;
+        if (conn->inflight == 0)
             return conn;
+        if (!least || conn->inflight < least->inflight)
+            least = conn;
     }
     if (closed && open_conn(p, closed) == 0)
         return closed;
-    return NULL;
+    return least;
 }
 
 /* Take a rate-limit token if one is there. */

@@ -130,6 +130,38 @@ static void test_many_messages_few_connections(void **state)
     assert_int_equal(stored("sink"), 40);
 }
 
+/* A backlog spreads over every connection allowed before any of them
+ * pipelines a second message. */
+static void test_backlog_spreads_over_connections(void **state)
+{
+    asmtp_pool_config config = config_for("sink", "pool.test");
+    asmtp_pool_stats stats;
+    uv_loop_t loop;
+    asmtp_pool *p;
+    tally t = {0};
+
+    (void)state;
+    config.max_connections = 4;
+    uv_loop_init(&loop);
+    assert_int_equal(asmtp_pool_new(&p, &loop, &config, NULL), 0);
+    send_n(p, 4, &t);
+    asmtp_pool_get_stats(p, &stats);
+    assert_int_equal(stats.connections, 4);
+    assert_int_equal(stats.in_flight, 4);
+    send_n(p, 4, &t); /* now pipelined: one more on each */
+    while (t.done < 8)
+        uv_run(&loop, UV_RUN_ONCE);
+    asmtp_pool_get_stats(p, &stats);
+    assert_int_equal(t.failed, 0);
+    assert_int_equal(stats.connections, 4);
+    asmtp_pool_close(p);
+    while (asmtp_pool_get_stats(p, &stats), stats.open > 0)
+        uv_run(&loop, UV_RUN_ONCE);
+    asmtp_pool_free(p);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_blocking_variant(void **state)
 {
     asmtp_pool_config config = config_for("sink2", "pool.test");
@@ -306,6 +338,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_messages_few_connections),
+        cmocka_unit_test(test_backlog_spreads_over_connections),
         cmocka_unit_test(test_blocking_variant),
         cmocka_unit_test(test_retry_after_a_drop),
         cmocka_unit_test(test_no_retry_without_permission),
