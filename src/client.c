@@ -270,11 +270,10 @@ static void on_written(uv_write_t *req, int status)
 
     c->requests--;
     c->writing = false;
-    /* The copy may hold a SASL line: leave nothing of it behind. */
-    asmtp__wipe(c->wbuf.data + c->wbuf.off, c->write_len);
+    /* A copy that may hold a SASL line leaves nothing of it behind. */
+    if (c->write_secret)
+        asmtp__wipe(c->wbuf.data + c->wbuf.off, c->write_len);
     asmtp__buf_clear(&c->wbuf);
-    if (c->wbuf.cap > IDLE_BUFFER_MAX)
-        asmtp__buf_free(&c->wbuf); /* idle connections stay small */
     if (c->state == CLIENT_CLOSING || c->freeing) {
         maybe_release(c);
         return;
@@ -323,6 +322,8 @@ static int queue_write(asmtp_client *c, const unsigned char *p, size_t len,
     c->writing = true;
     c->write_len = len;
     c->write_from_session = from_session;
+    c->write_secret =
+        from_session && asmtp__session_output_secret(c->session);
     return 0;
 }
 
@@ -378,8 +379,12 @@ static void flush(asmtp_client *c)
         uv_buf_t buf;
         int n;
 
-        if (!p || !len)
+        if (!p || !len) {
+            /* Nothing more to send: idle connections stay small. */
+            if (c->wbuf.cap > IDLE_BUFFER_MAX)
+                asmtp__buf_free(&c->wbuf);
             return;
+        }
         buf = uv_buf_init((char *)p, (unsigned)len);
         n = uv_try_write(&c->sock.stream, &buf, 1);
         if (n == UV_EAGAIN || n == UV_ENOSYS)

@@ -59,6 +59,7 @@ struct asmtp_client {
     bool writing;
     bool write_from_session; /* wbuf holds session output, not TLS */
     size_t write_len;
+    bool write_secret; /* wbuf may hold a SASL line: wipe it after */
     asmtp__buf wbuf;
 
     asmtp__tls *tls;

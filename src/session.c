@@ -1912,6 +1912,11 @@ int asmtp_session_output_done(asmtp_session *s, size_t n, uint64_t now)
     return leave(s);
 }
 
+bool asmtp__session_output_secret(const asmtp_session *s)
+{
+    return s->out.secure;
+}
+
 static bool any_undecided(const asmtp_session *s)
 {
     for (const op *o = s->ops_head; o; o = o->next)

@@ -18,4 +18,8 @@ ASMTP__HIDDEN int asmtp__session_submit_failed(asmtp_session *s, int kind,
                                                asmtp_done_cb cb,
                                                void *user_data);
 
+/* Whether the output not yet written may hold a SASL line, so that a copy
+ * of it must be wiped once written. */
+ASMTP__HIDDEN bool asmtp__session_output_secret(const asmtp_session *s);
+
 #endif
