@@ -3,7 +3,9 @@
  * away, built so that a benchmark measures the client and not the server.
  * One thread, one epoll set, one shared 256 KiB read buffer, replies to a
  * whole read gathered into one write, and the end of DATA found with
- * memmem. An idle connection costs a small struct and its socket.
+ * memmem. An idle connection costs a small struct and its socket. With
+ * --tls-cert and --tls-key it speaks implicit TLS through OpenSSL, on
+ * the same non-blocking loop.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,6 +31,9 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #define PROGRAM "discard-server"
 
@@ -61,7 +66,9 @@ enum conn_flags {
     CONN_LINE_LONG = 1u << 5, /* the current line is over the limit */
     CONN_BDAT_LAST = 1u << 6, /* the chunk being read is the last */
     CONN_BDAT_BAD = 1u << 7,  /* the chunk being read is to be refused */
-    CONN_BDAT_SEEN = 1u << 8  /* this transaction uses BDAT */
+    CONN_BDAT_SEEN = 1u << 8, /* this transaction uses BDAT */
+    CONN_HANDSHAKE = 1u << 9, /* the TLS handshake is not done yet */
+    CONN_HS_WRITE = 1u << 10  /* the handshake waits to write */
 };
 
 /* One client. Kept small: the line buffer and the output backlog exist
@@ -78,6 +85,7 @@ struct conn {
     uint16_t recipients;
     uint32_t delayed;   /* replies waiting in the delay queue */
     uint64_t bdat_left; /* octets of the current chunk still to read */
+    SSL *ssl;           /* with --tls-cert, else NULL */
     char *line;         /* a command line split across reads */
     char *out;          /* replies the socket did not take yet */
     size_t out_len;
@@ -112,6 +120,8 @@ struct options {
     unsigned lifetime_s;
     bool stats;
     bool reuseport;
+    const char *tls_cert;
+    const char *tls_key;
 };
 
 struct stats {
@@ -138,6 +148,7 @@ static int listen_fd = -1;
 static int delay_timer_fd = -1;
 static int signal_fd = -1;
 static int spare_fd = -1; /* given up to accept and refuse at EMFILE */
+static SSL_CTX *tls_ctx;  /* with --tls-cert */
 
 static struct conn **conns; /* indexed by fd */
 static size_t conns_size;
@@ -175,6 +186,102 @@ static void *xmalloc(size_t size)
     return p;
 }
 
+/* ---- transport: the socket, or TLS over it --------------------------- */
+
+/* Sends what the connection takes now and returns how much that was: 0
+ * when it would block, -1 when the connection is dead (CONN_DEAD set). */
+static ssize_t transport_send(struct conn *c, const char *data, size_t len)
+{
+    ssize_t n;
+
+    if (c->ssl != NULL) {
+        int rc, why;
+
+        ERR_clear_error();
+        rc = SSL_write(c->ssl, data, len > INT_MAX ? INT_MAX : (int)len);
+        if (rc > 0) {
+            return rc;
+        }
+        why = SSL_get_error(c->ssl, rc);
+        if (why == SSL_ERROR_WANT_WRITE || why == SSL_ERROR_WANT_READ) {
+            return 0;
+        }
+        c->flags |= CONN_DEAD;
+        return -1;
+    }
+    n = send(c->fd, data, len, MSG_NOSIGNAL);
+    if (n >= 0) {
+        return n;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        return 0;
+    }
+    c->flags |= CONN_DEAD;
+    return -1;
+}
+
+/* TLS hands over one record at a time: read records until the buffer is
+ * full or the socket has no more. Ends as transport_recv() does. */
+static ssize_t tls_recv(struct conn *c, char *buf, size_t len)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        size_t want = len - got;
+        int rc, why;
+
+        ERR_clear_error();
+        rc = SSL_read(c->ssl, buf + got, want > INT_MAX ? INT_MAX : (int)want);
+        if (rc > 0) {
+            got += (size_t)rc;
+            continue;
+        }
+        if (got > 0) {
+            break; /* the next event sees the end or the error again */
+        }
+        why = SSL_get_error(c->ssl, rc);
+        if (why == SSL_ERROR_WANT_READ || why == SSL_ERROR_WANT_WRITE) {
+            return 0;
+        }
+        c->flags |= why == SSL_ERROR_ZERO_RETURN ? CONN_EOF : CONN_DEAD;
+        return -1;
+    }
+    return (ssize_t)got;
+}
+
+/* Reads what has arrived: the count, 0 when there is nothing yet, -1 at
+ * the end of the stream (CONN_EOF set) or on an error (CONN_DEAD set). */
+static ssize_t transport_recv(struct conn *c, char *buf, size_t len)
+{
+    ssize_t n;
+
+    if (c->ssl != NULL) {
+        return tls_recv(c, buf, len);
+    }
+    n = recv(c->fd, buf, len, 0);
+    if (n > 0) {
+        return n;
+    }
+    if (n == 0) {
+        c->flags |= CONN_EOF;
+        return -1;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        return 0;
+    }
+    c->flags |= CONN_DEAD;
+    return -1;
+}
+
+/* Plaintext OpenSSL has taken off the socket but not handed over yet (the
+ * read buffer was full). epoll cannot see it, so the caller reads again. */
+static bool tls_buffered(const struct conn *c)
+{
+    return c->ssl != NULL && c->out_len == c->out_off &&
+           !(c->flags & (CONN_DEAD | CONN_QUIT | CONN_EOF | CONN_HANDSHAKE)) &&
+           SSL_pending(c->ssl) > 0;
+}
+
 /* ---- output ---------------------------------------------------------- */
 
 static void backlog_append(struct conn *c, const char *data, size_t len)
@@ -209,14 +316,10 @@ static void deliver(struct conn *c, const char *data, size_t len)
         return;
     }
     if (c->out_len == c->out_off) {
-        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+        ssize_t n = transport_send(c, data, len);
 
         if (n < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                c->flags |= CONN_DEAD;
-                return;
-            }
-            n = 0;
+            return;
         }
         stats.bytes_out += (uint64_t)n;
         data += n;
@@ -713,6 +816,13 @@ static void conn_feed(struct conn *c, const char *p, size_t n)
 
 static void conn_close(struct conn *c)
 {
+    if (c->ssl != NULL) {
+        if (!(c->flags & CONN_DEAD)) {
+            ERR_clear_error();
+            SSL_shutdown(c->ssl); /* one close_notify, no waiting */
+        }
+        SSL_free(c->ssl);
+    }
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     conns[c->fd] = NULL;
@@ -745,7 +855,9 @@ static void conn_settle(struct conn *c)
     }
 
     /* While replies back up, stop reading: the client must read them. */
-    if (pending) {
+    if (c->flags & CONN_HANDSHAKE) {
+        want = (c->flags & CONN_HS_WRITE) ? EPOLLOUT : EPOLLIN;
+    } else if (pending) {
         want = EPOLLOUT;
     } else if (!(c->flags & (CONN_QUIT | CONN_EOF))) {
         want = EPOLLIN;
@@ -764,16 +876,9 @@ static void conn_settle(struct conn *c)
 
 static void conn_readable(struct conn *c)
 {
-    ssize_t n = recv(c->fd, read_buffer, sizeof(read_buffer), 0);
+    ssize_t n = transport_recv(c, read_buffer, sizeof(read_buffer));
 
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            c->flags |= CONN_DEAD;
-        }
-        return;
-    }
-    if (n == 0) {
-        c->flags |= CONN_EOF;
+    if (n <= 0) {
         return;
     }
     stats.bytes_in += (uint64_t)n;
@@ -783,23 +888,51 @@ static void conn_readable(struct conn *c)
 
 static void conn_writable(struct conn *c)
 {
-    ssize_t n =
-        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    ssize_t n = transport_send(c, c->out + c->out_off, c->out_len - c->out_off);
 
-    if (n < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            c->flags |= CONN_DEAD;
-        }
+    if (n > 0) {
+        stats.bytes_out += (uint64_t)n;
+        c->out_off += (size_t)n;
+    }
+}
+
+static void greet(struct conn *c)
+{
+    reply(c, greeting, greeting_len);
+    flush_replies(c);
+}
+
+/* Moves the TLS handshake on; once it is done the greeting goes out. */
+static void tls_handshake(struct conn *c)
+{
+    int rc;
+
+    ERR_clear_error();
+    rc = SSL_do_handshake(c->ssl);
+    c->flags &= (uint16_t)~CONN_HS_WRITE;
+    if (rc == 1) {
+        c->flags &= (uint16_t)~CONN_HANDSHAKE;
+        greet(c);
         return;
     }
-    stats.bytes_out += (uint64_t)n;
-    c->out_off += (size_t)n;
+    switch (SSL_get_error(c->ssl, rc)) {
+    case SSL_ERROR_WANT_READ:
+        break;
+    case SSL_ERROR_WANT_WRITE:
+        c->flags |= CONN_HS_WRITE;
+        break;
+    default:
+        c->flags |= CONN_DEAD;
+        break;
+    }
 }
 
 static void conn_event(struct conn *c, uint32_t events)
 {
     if (events & EPOLLERR) {
         c->flags |= CONN_DEAD;
+    } else if (c->flags & CONN_HANDSHAKE) {
+        tls_handshake(c);
     } else {
         if (events & EPOLLOUT) {
             conn_writable(c);
@@ -807,11 +940,28 @@ static void conn_event(struct conn *c, uint32_t events)
         if ((events & EPOLLIN) && (c->events & EPOLLIN)) {
             conn_readable(c);
         }
+        while (tls_buffered(c)) {
+            conn_readable(c);
+        }
         if ((events & EPOLLHUP) && !(events & EPOLLIN)) {
             c->flags |= CONN_DEAD;
         }
     }
     conn_settle(c);
+}
+
+/* The server's end of implicit TLS; the handshake runs from the loop. */
+static bool tls_attach(struct conn *c)
+{
+    c->ssl = SSL_new(tls_ctx);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+        return false;
+    }
+    SSL_set_accept_state(c->ssl);
+    c->flags |= CONN_HANDSHAKE;
+    return true;
 }
 
 static void refuse(int fd)
@@ -840,9 +990,15 @@ static void conn_open(int fd)
     c->fd = fd;
     c->serial = next_serial++;
     c->events = EPOLLIN;
+    if (tls_ctx != NULL && !tls_attach(c)) {
+        free(c);
+        close(fd);
+        return;
+    }
     ev.events = EPOLLIN;
     ev.data.fd = fd;
     if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        SSL_free(c->ssl);
         free(c);
         close(fd);
         return;
@@ -854,8 +1010,9 @@ static void conn_open(int fd)
         stats.max_concurrent = conns_open;
     }
 
-    reply(c, greeting, greeting_len);
-    flush_replies(c);
+    if (!(c->flags & CONN_HANDSHAKE)) {
+        greet(c);
+    }
     conn_settle(c);
 }
 
@@ -994,6 +1151,29 @@ static void raise_fd_limit(void)
     }
 }
 
+/* One context for every connection. Buffers are released while idle, and
+ * no session tickets are sent: no client here resumes. */
+static void tls_setup(void)
+{
+    const char *key = opt.tls_key != NULL ? opt.tls_key : opt.tls_cert;
+
+    tls_ctx = SSL_CTX_new(TLS_server_method());
+    if (tls_ctx == NULL ||
+        SSL_CTX_use_certificate_chain_file(tls_ctx, opt.tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls_ctx) != 1) {
+        fprintf(stderr, PROGRAM ": cannot use %s and %s for TLS:\n",
+                opt.tls_cert, key);
+        ERR_print_errors_fp(stderr);
+        exit(1);
+    }
+    SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_RELEASE_BUFFERS |
+                                  SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_num_tickets(tls_ctx, 0);
+}
+
 static void write_port_file(unsigned port)
 {
     char tmp[PATH_MAX];
@@ -1089,6 +1269,9 @@ static void setup(void)
     signal(SIGPIPE, SIG_IGN);
 
     raise_fd_limit();
+    if (opt.tls_cert != NULL) {
+        tls_setup();
+    }
     build_replies();
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -1180,7 +1363,10 @@ static void usage(FILE *f)
                "      --lifetime SECONDS exit after this long (default 600)\n"
                "      --stats            print counters on exit\n"
                "      --reuseport        let several servers share one port "
-               "(SO_REUSEPORT)\n");
+               "(SO_REUSEPORT)\n"
+               "      --tls-cert FILE    implicit TLS with this PEM chain\n"
+               "      --tls-key FILE     its private key (default: in "
+               "--tls-cert)\n");
 }
 
 static unsigned parse_unsigned(const char *name, const char *s,
@@ -1212,7 +1398,9 @@ static void parse_options(int argc, char **argv)
         OPT_MAX_CONNS,
         OPT_LIFETIME,
         OPT_STATS,
-        OPT_REUSEPORT
+        OPT_REUSEPORT,
+        OPT_TLS_CERT,
+        OPT_TLS_KEY
     };
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
@@ -1227,6 +1415,8 @@ static void parse_options(int argc, char **argv)
         {"lifetime", required_argument, NULL, OPT_LIFETIME},
         {"stats", no_argument, NULL, OPT_STATS},
         {"reuseport", no_argument, NULL, OPT_REUSEPORT},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -1276,6 +1466,12 @@ static void parse_options(int argc, char **argv)
         case OPT_REUSEPORT:
             opt.reuseport = true;
             break;
+        case OPT_TLS_CERT:
+            opt.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            opt.tls_key = optarg;
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -1287,6 +1483,10 @@ static void parse_options(int argc, char **argv)
     if (optind != argc) {
         fprintf(stderr, PROGRAM ": unexpected argument '%s'\n", argv[optind]);
         usage(stderr);
+        exit(2);
+    }
+    if (opt.tls_key != NULL && opt.tls_cert == NULL) {
+        fprintf(stderr, PROGRAM ": --tls-key needs --tls-cert\n");
         exit(2);
     }
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Checks discard-server on loopback: the protocol with --pipelining and
-# --chunking (smtplib and a raw socket), the same with --delay-ms, and many
-# idle connections; then compares the counters the server prints on exit
+# --chunking (smtplib and a raw socket), the same with --delay-ms and over
+# implicit TLS, and many idle connections; then compares the counters the server prints on exit
 # with what the client sent. IDLE_CONNS sets the idle count (default 2000).
 set -euo pipefail
 
@@ -111,6 +111,13 @@ echo "== protocol again under --delay-ms 1"
 start_server protocol-delay --max-conns 100 --pipelining --chunking \
     --8bitmime --size=10000000 --delay-ms 1
 run_client protocol-delay protocol
+
+echo "== protocol over implicit TLS (--tls-cert)"
+sh ../tests/servers/make-certs.sh "$work/certs" 1 >/dev/null
+start_server tls --max-conns 100 --pipelining --chunking --8bitmime \
+    --size=10000000 --tls-cert "$work/certs/server-chain.pem" \
+    --tls-key "$work/certs/server.key"
+run_client tls tls
 
 echo "== $IDLE_CONNS idle connections"
 start_server idle --max-conns "$IDLE_CONNS"

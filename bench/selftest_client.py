@@ -2,17 +2,22 @@
 """Drives discard-server for selftest.sh: Python's smtplib for whole
 transactions, a raw socket for pipelining, BDAT, split reads and errors.
 Each check prints "ok NAME" or "FAIL NAME: why"; the last line states the
-messages and content octets the server should have counted."""
+messages and content octets the server should have counted. Mode "tls"
+runs the protocol checks over implicit TLS."""
 
 import re
 import resource
 import smtplib
 import socket
+import ssl
 import sys
 import time
 
 CRLF = b"\r\n"
 TIMEOUT = 10.0
+# Set by mode "tls": every connection is then implicit TLS, unverified
+# (the server's certificate is a throwaway one).
+TLS_CONTEXT = None
 
 results = {"passed": 0, "failed": 0}
 expected = {"messages": 0, "message_bytes": 0}
@@ -43,6 +48,8 @@ class Raw:
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), TIMEOUT)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if TLS_CONTEXT is not None:
+            self.sock = TLS_CONTEXT.wrap_socket(self.sock)
         self.buffer = b""
 
     def send(self, data):
@@ -69,6 +76,13 @@ class Raw:
         self.sock.close()
 
 
+def smtplib_client(port):
+    if TLS_CONTEXT is not None:
+        return smtplib.SMTP_SSL("127.0.0.1", port, timeout=TIMEOUT,
+                                context=TLS_CONTEXT)
+    return smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT)
+
+
 def test_smtplib(port):
     bodies = [
         b"Subject: one\r\n\r\nhello\r\n",
@@ -77,7 +91,7 @@ def test_smtplib(port):
         b"Subject: big\r\n\r\n" + (b"x" * 998 + CRLF) * 300,
         b"",
     ]
-    with smtplib.SMTP("127.0.0.1", port, timeout=TIMEOUT) as client:
+    with smtplib_client(port) as client:
         code, _ = client.ehlo("selftest.example")
         check("smtplib EHLO", code == 250, f"code {code}")
         for ext in ("pipelining", "chunking", "8bitmime", "size"):
@@ -323,7 +337,13 @@ def rss_kib(pid):
 
 
 def main():
+    global TLS_CONTEXT
     mode, port = sys.argv[1], int(sys.argv[2])
+    if mode == "tls":
+        TLS_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        TLS_CONTEXT.check_hostname = False
+        TLS_CONTEXT.verify_mode = ssl.CERT_NONE
+        mode = "protocol"
     if mode == "protocol":
         test_smtplib(port)
         test_pipelined(port)
