@@ -11,6 +11,13 @@
 #define ASMTP__BODY_SSE2 1
 #include <emmintrin.h>
 #endif
+/* AVX2 where the CPU has it, chosen at run time (x86-64 builds assume only
+ * SSE2). */
+#if defined(ASMTP__BODY_SSE2) && defined(__x86_64__) &&                        \
+    !defined(ASMTP_BODY_NO_AVX2)
+#define ASMTP__BODY_AVX2 1
+#include <immintrin.h>
+#endif
 
 #include "asmtp/error.h"
 
@@ -275,15 +282,41 @@ static uint64_t longest_within(const unsigned char *q, uint64_t lf,
     return longest;
 }
 
+#ifdef ASMTP__BODY_AVX2
+__attribute__((target("avx2"))) static inline uint64_t
+mask32(__m256i v, char c)
+{
+    return (uint32_t)_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)));
+}
+
+__attribute__((target("avx2"))) static inline void
+block_masks_avx2(const unsigned char *p, struct block *b)
+{
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+
+    b->cr = mask32(v0, '\r') | mask32(v1, '\r') << 32;
+    b->lf = mask32(v0, '\n') | mask32(v1, '\n') << 32;
+    b->dot = mask32(v0, '.') | mask32(v1, '.') << 32;
+    b->high = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(v0, v1));
+    b->nul = mask32(_mm256_min_epu8(v0, v1), 0);
+}
+#endif
+
+typedef void block_fn(const unsigned char *p, struct block *b);
+
 /*
  * From a line start, the length of the run of whole lines that go out as
  * they are: each ends in CRLF, holds no other CR or LF, and in DATA mode
  * does not start with '.'. Counts them into enc. What is left (a partial
- * line, or a line that needs changing) is for encode_line().
+ * line, or a line that needs changing) is for encode_line(). Inlined into
+ * one function per way of computing the masks.
  */
-static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
-                          const unsigned char *end,
-                          const unsigned char **scanned)
+__attribute__((always_inline)) static inline size_t
+scan_clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
+                 const unsigned char *end, const unsigned char **scanned,
+                 block_fn *masks)
 {
     const unsigned char *q = p, *line = p;
     uint64_t carry_cr = 0, carry_lf = 1; /* p starts a line */
@@ -294,7 +327,7 @@ static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
     while (end - q >= 64) {
         struct block b;
 
-        block_masks(q, &b);
+        masks(q, &b);
         /* Every LF right after a CR and every CR right before an LF. */
         if (b.lf != ((b.cr << 1) | carry_cr))
             break;
@@ -329,6 +362,26 @@ static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
     if (q > *scanned)
         *scanned = q;
     return (size_t)(line - p);
+}
+
+#ifdef ASMTP__BODY_AVX2
+__attribute__((target("avx2"))) static size_t
+clean_lines_avx2(asmtp__body_encoder *enc, const unsigned char *p,
+                 const unsigned char *end, const unsigned char **scanned)
+{
+    return scan_clean_lines(enc, p, end, scanned, block_masks_avx2);
+}
+#endif
+
+static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
+                          const unsigned char *end,
+                          const unsigned char **scanned)
+{
+#ifdef ASMTP__BODY_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        return clean_lines_avx2(enc, p, end, scanned);
+#endif
+    return scan_clean_lines(enc, p, end, scanned, block_masks);
 }
 
 void asmtp__body_encoder_init(asmtp__body_encoder *enc, int mode)
