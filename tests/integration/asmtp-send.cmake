@@ -10,3 +10,10 @@ foreach(name headers envelope json exit auth tls)
   set_tests_properties(integration.asmtp-send-${name} PROPERTIES
       LABELS integration TIMEOUT 60)
 endforeach()
+
+# asmtp-bench against aiosmtpd: a smoke test, no timing.
+add_test(NAME integration.asmtp-bench
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/asmtp-bench.sh
+                 $<TARGET_FILE:asmtp-bench>)
+set_tests_properties(integration.asmtp-bench PROPERTIES
+    LABELS integration TIMEOUT 120)
