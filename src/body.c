@@ -1,8 +1,10 @@
 /*
- * Body encoder (see body.h). Each chunk is searched with memchr() for the
- * next CR or LF. Where the output equals the input (CRLF line ends, lines
- * not starting with '.') the input is copied in whole spans; a bare CR or
- * LF is written as CRLF, and a leading '.' is doubled in DATA mode.
+ * Body encoder (see body.h). Where the output equals the input (CRLF line
+ * ends, lines not starting with '.') the input is copied in whole spans:
+ * runs of such lines are found 64 octets at a time (clean_lines(), with
+ * SSE2 or AVX2 where there is one), and the rest is searched line by line
+ * with memchr() for the next CR or LF. A bare CR or LF is written as
+ * CRLF, and a leading '.' is doubled in DATA mode.
  */
 #include "body.h"
 
@@ -30,8 +32,8 @@ static inline uint64_t zero_bytes(uint64_t word)
     return ~(((word & LOWS) + LOWS) | word | LOWS);
 }
 
-/* Note 8-bit and NUL octets, a word at a time. CR and LF are neither, so
- * the raw chunk gives the answer for the normalised content. */
+/* Note 8-bit and NUL octets, 16 (SSE2) or 8 at a time. CR and LF are
+ * neither, so the raw chunk gives the answer for the normalised content. */
 static void scan_octets(asmtp__body_encoder *enc, const unsigned char *p,
                         size_t len)
 {
@@ -373,16 +375,31 @@ clean_lines_avx2(asmtp__body_encoder *enc, const unsigned char *p,
 }
 #endif
 
+typedef size_t clean_fn(asmtp__body_encoder *enc, const unsigned char *p,
+                        const unsigned char *end,
+                        const unsigned char **scanned);
+
 static size_t clean_lines(asmtp__body_encoder *enc, const unsigned char *p,
                           const unsigned char *end,
                           const unsigned char **scanned)
 {
-#ifdef ASMTP__BODY_AVX2
-    if (__builtin_cpu_supports("avx2"))
-        return clean_lines_avx2(enc, p, end, scanned);
-#endif
     return scan_clean_lines(enc, p, end, scanned, block_masks);
 }
+
+/* The block scan this CPU runs best. */
+static clean_fn *pick_clean_lines(void)
+{
+#ifdef ASMTP__BODY_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        return clean_lines_avx2;
+#endif
+    return clean_lines;
+}
+
+/* After a line start where no clean line was found, octets to leave to
+ * the line-by-line path before looking for clean lines again: content
+ * with bare LF line ends needs changes on every line. */
+#define CLEAN_RETRY 256
 
 void asmtp__body_encoder_init(asmtp__body_encoder *enc, int mode)
 {
@@ -416,7 +433,8 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
     const unsigned char *end;
     struct line_finder finder;
     struct writer wr;
-    const unsigned char *scanned;
+    const unsigned char *scanned, *retry;
+    clean_fn *clean = pick_clean_lines();
     int rv;
 
     if (len == 0)
@@ -437,11 +455,17 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
     line_finder_init(&finder, p, end);
     wr.span = p;
     scanned = p; /* octets before it were checked for 8-bit and NUL */
+    retry = p;
     while (p < end) {
-        if (state.at_line_start) {
-            p += clean_lines(&state, p, end, &scanned); /* in the span */
+        if (state.at_line_start && p >= retry) {
+            size_t n = clean(&state, p, end, &scanned); /* in the span */
+
+            p += n;
             if (p == end)
                 break;
+            if (n == 0)
+                retry = (size_t)(end - p) > CLEAN_RETRY ? p + CLEAN_RETRY
+                                                        : end;
         }
         p = encode_line(&state, p, end, &wr, &finder);
         if (p > scanned) {

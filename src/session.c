@@ -126,6 +126,16 @@ static int inflight_push(asmtp_session *s, int kind, op *o, size_t index,
     return 0;
 }
 
+/* Octets that ride with the command queued last (BDAT content), counted
+ * against the in-flight bound until its reply. */
+static void inflight_add_to_last(asmtp_session *s, size_t bytes)
+{
+    size_t last = (s->inflight_head + s->inflight_count - 1) % s->inflight_cap;
+
+    s->inflight[last].bytes += bytes;
+    s->inflight_bytes += bytes;
+}
+
 static const cmd *inflight_peek(const asmtp_session *s)
 {
     return s->inflight_count ? &s->inflight[s->inflight_head] : NULL;
@@ -235,6 +245,17 @@ static void op_finish(asmtp_session *s, op *o, int error, asmtp_reply *reply,
     }
 }
 
+/* The first of two ops in the queue (either may be NULL). */
+static op *earlier(const asmtp_session *s, op *a, op *b)
+{
+    if (!a || !b)
+        return a ? a : b;
+    for (op *o = s->ops_head; o; o = o->next)
+        if (o == a || o == b)
+            return o;
+    return a;
+}
+
 /* The op stops queueing commands; the emit pointer moves past it. */
 static void emit_advance(asmtp_session *s)
 {
@@ -256,6 +277,7 @@ static void close_now(asmtp_session *s, int error)
         }
     }
     s->emit = NULL;
+    s->resend = NULL;
     s->content_op = NULL;
     asmtp__buf_clear(&s->out);
     s->state = STATE_CLOSED;
@@ -427,7 +449,10 @@ static int send_rset(asmtp_session *s, op *o)
     size_t mark = out_mark(s);
     int rv = asmtp__command_rset(&s->out);
 
-    return commit_command(s, rv, mark, CMD_RSET, o, 0, false);
+    rv = commit_command(s, rv, mark, CMD_RSET, o, 0, false);
+    if (rv > 0)
+        s->rset_at = s->out_appended;
+    return rv;
 }
 
 static int send_quit(asmtp_session *s, op *o)
@@ -667,6 +692,22 @@ static void mail_params(const asmtp_session *s, const txn *t,
     }
 }
 
+/*
+ * Whether a BDAT transaction may start behind what is in flight: its
+ * content from memory counts against the in-flight bound, so that a
+ * dropped connection leaves a bounded amount "maybe delivered"; streamed
+ * content goes only on an empty pipeline (it cannot be sent twice, so it
+ * must not follow a transaction that may leave the server confused).
+ */
+static bool bdat_may_start(const asmtp_session *s, const txn *t)
+{
+    if (!t->bdat || s->inflight_count == 0)
+        return true;
+    if (t->content.read)
+        return false;
+    return s->inflight_bytes + (size_t)t->size <= s->config.max_inflight;
+}
+
 static int send_mail(asmtp_session *s, op *o)
 {
     asmtp__mail_params params;
@@ -674,11 +715,15 @@ static int send_mail(asmtp_session *s, op *o)
     bool behind = s->inflight_count > 0;
     int rv;
 
+    if (!bdat_may_start(s, o->txn))
+        return 0;
     mail_params(s, o->txn, &params);
     rv = asmtp__command_mail(&s->out, o->txn->sender, &params);
     rv = commit_command(s, rv, mark, CMD_MAIL, o, 0, false);
-    if (rv > 0)
+    if (rv > 0) {
         o->txn->behind = behind;
+        o->txn->mail_at = s->out_appended;
+    }
     return rv;
 }
 
@@ -731,8 +776,10 @@ static int send_data(asmtp_session *s, op *o)
          * t->size octets whatever it answers). */
         rv = asmtp__command_bdat(&s->out, t->size, true);
         rv = commit_command(s, rv, mark, CMD_BDAT_LAST, o, 0, false);
-        if (rv > 0)
+        if (rv > 0) {
+            inflight_add_to_last(s, (size_t)t->size);
             start_content(s, o, ASMTP__BODY_BDAT);
+        }
         return rv;
     }
     rv = asmtp__command_data(&s->out);
@@ -1082,6 +1129,11 @@ static void pump(asmtp_session *s)
             s->need_rset = false;
             continue;
         }
+        if (s->resend && !s->need_rset && !mid_transaction(s)) {
+            /* Right behind its RSET; what follows it went out already. */
+            s->emit = earlier(s, s->resend, s->emit);
+            s->resend = NULL;
+        }
         emit_advance(s); /* past ops decided before they were sent */
         o = s->emit;
         if (!o)
@@ -1280,41 +1332,36 @@ static void on_auth(asmtp_session *s, const cmd *c, asmtp_reply *reply)
 }
 
 /*
- * A MAIL sent behind another transaction's commands and answered 503 (bad
- * sequence) found the server still inside that transaction: after a
- * failed BDAT LAST RFC 3030 leaves the state undefined, and some servers
- * keep it. When nothing of this transaction was accepted it is not its
- * own fault, so it goes once more, after RSET. Streamed content cannot be
- * read twice, and never rides behind a BDAT LAST anyway.
+ * A MAIL sent behind a failed BDAT transaction (with no RSET between) and
+ * answered 503 (bad sequence) found the server still inside that
+ * transaction: RFC 3030 leaves the state undefined after a failed BDAT,
+ * and some servers keep it. When nothing of this transaction was
+ * accepted it is not its own fault, so it goes once more, after RSET.
+ * Streamed content never rides behind a BDAT transaction (it cannot be
+ * read twice), and nothing is sent again once QUIT is on its way.
  */
-static bool may_send_again(const txn *t)
+static bool may_send_again(const asmtp_session *s, const txn *t)
 {
-    if (!t->mail_refused || !t->behind || t->redone || t->content.read)
+    if (!t->bdat || !t->mail_refused || !t->behind || t->redone ||
+        t->content.read || s->quit_sent)
         return false;
     if (!t->mail_reply || t->mail_reply->code != 503)
+        return false;
+    if (!s->failed_bdat_end || s->failed_bdat_end >= t->mail_at ||
+        (s->rset_at > s->failed_bdat_end && s->rset_at < t->mail_at))
         return false;
     return t->accepted == 0 && !(t->final_reply && positive(t->final_reply));
 }
 
-/* Whether the session's own RSET is on its way (it went behind o). */
-static bool rset_in_flight(const asmtp_session *s)
-{
-    for (size_t i = 0; i < s->inflight_count; i++) {
-        const cmd *c = &s->inflight[(s->inflight_head + i) % s->inflight_cap];
-
-        if (c->kind == CMD_RSET && !c->op)
-            return true;
-    }
-    return false;
-}
-
+/* Reset the transaction to be sent again, after a fresh RSET, once no
+ * other transaction is half way out (see pump()). */
 static void send_again(asmtp_session *s, op *o)
 {
     txn *t = o->txn;
 
     logf_(s, ASMTP_LOG_INFO,
-          "MAIL was refused with 503 behind an earlier transaction; "
-          "sending the message again after RSET");
+          "MAIL was refused with 503 behind a failed transaction; sending "
+          "the message again after RSET");
     for (size_t i = 0; i < t->rcpt_count; i++) {
         asmtp__reply_free(s->mem, t->rcpt_replies[i]);
         t->rcpt_replies[i] = NULL;
@@ -1332,12 +1379,8 @@ static void send_again(asmtp_session *s, op *o)
     t->redone = true;
     o->step = 1; /* the plan still holds: the extensions are the same */
     o->emitted = false;
-    if (!rset_in_flight(s))
-        s->need_rset = true;
-    for (op *e = s->emit; e; e = e->next)
-        if (e == o)
-            return;
-    s->emit = o; /* everything after it was emitted already */
+    s->need_rset = true;
+    s->resend = earlier(s, s->resend, o);
 }
 
 /*
@@ -1356,7 +1399,7 @@ static void txn_settle(asmtp_session *s, op *o)
 
     if (o->done || !o->emitted || o->pending || s->content_op == o)
         return;
-    if (may_send_again(t)) {
+    if (may_send_again(s, t)) {
         send_again(s, o);
         return;
     }
@@ -1396,6 +1439,8 @@ static void txn_settle(asmtp_session *s, op *o)
     o->borrowed_reply = why;
     /* After a failed BDAT the server's state is undefined (RFC 3030), even
      * with the next transaction already behind it. */
+    if (t->bdat && t->end_queued && t->end_offset > s->failed_bdat_end)
+        s->failed_bdat_end = t->end_offset;
     if (s->inflight_count == 0 || t->bdat)
         s->need_rset = true;
 }
@@ -1557,6 +1602,9 @@ static void on_reply(asmtp_session *s, cmd c, asmtp_reply *reply)
 
     transcript_reply(s, reply);
     if (reply->code == 421 && c.kind != CMD_QUIT) {
+        /* Nothing after the command it answers was taken in: no message
+         * behind it may have been delivered. */
+        s->closed_by_reply = true;
         keep_shutdown_reply(s, &c, reply);
         session_fail(s, ASMTP_ERR_SHUTDOWN, reply, false,
                      "the server is closing the connection: %s",
@@ -1692,7 +1740,8 @@ static void fill_send_result(const asmtp_session *s, const op *o,
     r->final_reply = t->end_shutdown ? s->fatal_reply : t->final_reply;
     r->maybe_delivered = t->confused ||
                          (o->error && t->end_queued && !r->final_reply &&
-                          s->out_written >= t->end_offset);
+                          s->out_written >= t->end_offset &&
+                          !s->closed_by_reply);
     r->warned = t->warned;
 }
 
@@ -1720,6 +1769,8 @@ static op *pop_op(asmtp_session *s)
         s->ops_tail = NULL;
     if (s->emit == o)
         s->emit = o->next;
+    if (s->resend == o)
+        s->resend = NULL;
     return o;
 }
 

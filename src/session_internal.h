@@ -86,6 +86,7 @@ typedef struct txn {
     bool end_queued;
     bool end_shutdown; /* the end of data was answered with 421 */
     bool behind;       /* MAIL went out behind unanswered commands */
+    uint64_t mail_at;  /* output offset just past its MAIL */
     bool redone;       /* sent again once after a 503 to a MAIL behind */
     bool confused;     /* MAIL refused, yet the content was accepted */
 } txn;
@@ -139,6 +140,8 @@ struct asmtp_session {
     bool starttls_pending; /* STARTTLS is to be sent */
     bool starttls_sent;    /* and awaits its reply */
     bool need_rset;
+    bool closed_by_reply; /* a 421 answered a command: nothing after it
+                             was taken in */
     bool quit_queued; /* no more operations are accepted */
     bool quit_sent;
     bool want_close;
@@ -158,6 +161,9 @@ struct asmtp_session {
     op *ops_head, *ops_tail;
     op *emit;       /* first op with commands still to queue */
     op *content_op; /* op whose content is being produced */
+    op *resend;     /* first op to be sent again, after RSET */
+    uint64_t failed_bdat_end; /* offset past the last failed BDAT LAST */
+    uint64_t rset_at;         /* offset past the last RSET */
 
     cmd *inflight; /* ring of commands awaiting replies */
     size_t inflight_cap, inflight_head, inflight_count;

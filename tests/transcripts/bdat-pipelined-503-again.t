@@ -16,8 +16,8 @@ C: RSET
 S< 503 5.5.1 nested MAIL command\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need RCPT\r\n
 NO_RESULT
 LOG~ sending the message again after RSET
-# The RSET already on its way resets the server; no second one is sent.
-C< MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\ntwo\r\n
-S< 250 ok\r\n250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n
+# A fresh RSET goes right before it: the first one went out behind it.
+C< RSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\ntwo\r\n
+S< 250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n250 2.0.0 queued\r\n
 R: send OK mail=250 rcpt=250 final=250
 NOTHING

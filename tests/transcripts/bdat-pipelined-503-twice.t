@@ -12,8 +12,8 @@ S< 250 ok\r\n550 5.1.1 no b\r\n554 5.5.1 no valid recipients\r\n
 R: send RECIPIENTS_REFUSED code=550
 C: RSET
 S< 503 5.5.1 nested MAIL command\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need RCPT\r\n
-C< MAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\ntwo\r\n
-S< 250 ok\r\n503 5.5.1 nested MAIL command\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need RCPT\r\n
+C< RSET\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\ntwo\r\n
+S< 250 ok\r\n250 ok\r\n503 5.5.1 nested MAIL command\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need RCPT\r\n
 R: send SENDER_REFUSED code=503 mail=503 rcpt=503 final=503
 C: RSET
 S: 250 ok

@@ -737,16 +737,22 @@ static size_t crlf_content(uint64_t *seed, unsigned char *p, size_t cap,
     static const unsigned char odd_octet[] = {'\n', '\r', 0x80, 0};
     size_t len = 0;
 
-    while (len + 70 <= cap) {
-        size_t n = (size_t)(next_random(seed) % 60);
+    while (len + 310 <= cap) {
+        size_t n = (size_t)(next_random(seed) % 300);
         unsigned odd = (unsigned)(next_random(seed) % 24);
         bool odd_ok = odd < 6 && (kinds >> odd & 1);
 
         if (odd_ok && odd == 0)
             p[len++] = '.';
-        for (size_t i = 0; i < n; i++)
+        size_t at = n ? (size_t)(next_random(seed) % n) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+            /* The odd octet anywhere in the line, long lines too. */
+            if (i == at && odd_ok && odd >= 1 && odd <= 4)
+                p[len++] = odd_octet[odd - 1];
             p[len++] = (unsigned char)('a' + next_random(seed) % 26);
-        if (odd_ok && odd >= 1 && odd <= 4)
+        }
+        if (n == 0 && odd_ok && odd >= 1 && odd <= 4)
             p[len++] = odd_octet[odd - 1];
         if (!(odd_ok && odd == 5)) {
             p[len++] = '\r';
@@ -759,12 +765,12 @@ static size_t crlf_content(uint64_t *seed, unsigned char *p, size_t cap,
 static void test_crlf_text_against_reference(void **state)
 {
     uint64_t seed = 0x2545f4914f6cdd1du;
-    unsigned char in[2000];
+    unsigned char in[4000];
 
     (void)state;
     for (int round = 0; round < 3000; round++) {
         unsigned kinds = (unsigned)(next_random(&seed) % 64);
-        size_t cap = 70 + (size_t)(next_random(&seed) % 1930);
+        size_t cap = 310 + (size_t)(next_random(&seed) % 3690);
         size_t len = crlf_content(&seed, in, cap, kinds);
         struct reference ref;
 

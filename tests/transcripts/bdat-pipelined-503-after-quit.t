@@ -1,0 +1,20 @@
+# QUIT is on its way behind two pipelined messages when the second's MAIL
+# is answered 503 behind the first's failed BDAT: nothing can be sent
+# again, so the second fails with that reply, and QUIT completes.
+OP send from=a@example.org to=b@example.net data="one\n"
+OP send from=a@example.org to=c@example.net data="two\n"
+OP quit
+S: 220 mx
+C: EHLO client.example
+S: 250-mx
+S: 250-PIPELINING
+S: 250 CHUNKING
+C< MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 5 LAST\r\none\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<c@example.net>\r\nBDAT 5 LAST\r\ntwo\r\nQUIT\r\n
+S< 250 ok\r\n550 5.1.1 no b\r\n554 5.5.1 no valid recipients\r\n
+R: send RECIPIENTS_REFUSED
+S< 503 5.5.1 nested MAIL command\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need RCPT\r\n
+R: send SENDER_REFUSED code=503 mail=503
+S: 221 bye
+R: quit OK
+CLOSED yes
+NOTHING
