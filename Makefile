@@ -10,9 +10,13 @@ FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CC ?= cc
 
-# Debian packages the build and the tests need.
+# Debian packages the build and the tests need. The interop suite also
+# needs postfix (a private instance; installed with "No configuration"),
+# sasl2-bin (saslpasswd2 for its SASL accounts) and nodejs with npm (for
+# nodemailer's smtp-server, installed from npm by the tests).
 DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libssl-dev \
-               libcmocka-dev python3-aiosmtpd openssl
+               libcmocka-dev python3-aiosmtpd openssl \
+               postfix sasl2-bin nodejs npm
 DEB_PACKAGES_FUZZ = clang libclang-rt-14-dev
 DEB_PACKAGES_COVERAGE = gcovr
 
