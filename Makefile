@@ -19,8 +19,13 @@ DEB_PACKAGES = build-essential cmake pkg-config libuv1-dev libssl-dev \
                postfix sasl2-bin nodejs npm
 DEB_PACKAGES_FUZZ = clang libclang-rt-14-dev
 DEB_PACKAGES_COVERAGE = gcovr
+DEB_PACKAGES_VALGRIND = valgrind
 
-.PHONY: all check demo deps build test sanitize fuzz fuzz-run coverage \
+# memcheck for `make valgrind`: any error, or a definite leak, fails.
+VALGRIND = valgrind --quiet --error-exitcode=99 --leak-check=full \
+           --show-leak-kinds=definite --errors-for-leak-kinds=definite
+
+.PHONY: all check demo deps build test sanitize valgrind fuzz fuzz-run coverage \
         format format-check install clean
 
 all: build
@@ -42,6 +47,14 @@ check: test
 # The main job: asmtp-send with STARTTLS and AUTH against a local aiosmtpd.
 demo: build
 	@scripts/demo $(BUILD)
+
+# The integration tests' C programs, against their real servers, under
+# valgrind's memcheck (the wrappers run them through ASMTP_TEST_WRAPPER).
+valgrind: build
+	@scripts/ensure-packages $(DEB_PACKAGES_VALGRIND)
+	cd $(BUILD) && ASMTP_TEST_WRAPPER="$(VALGRIND)" \
+	    ctest --output-on-failure -L integration -j $(JOBS) \
+	    --timeout 600
 
 # Built with clang, so that one of the two runs checks clang's warnings.
 sanitize: deps

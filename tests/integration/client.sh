@@ -4,4 +4,5 @@
 set -eu
 program=$1
 . "$(dirname "$0")/aiosmtpd.sh"
-"$program" "$port"
+# shellcheck disable=SC2086  # the wrapper is a command line
+${ASMTP_TEST_WRAPPER:-} "$program" "$port"

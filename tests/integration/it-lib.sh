@@ -90,10 +90,12 @@ wait_servers() {
     done
 }
 
-# Run the test program; on failure show what the servers saw.
+# Run the test program; on failure show what the servers saw. With
+# ASMTP_TEST_WRAPPER set (`make valgrind`), under that command.
 run_tests() {
     rc=0
-    "$@" "$work" || rc=$?
+    # shellcheck disable=SC2086  # the wrapper is a command line
+    ${ASMTP_TEST_WRAPPER:-} "$@" "$work" || rc=$?
     if [ $rc -ne 0 ]; then
         for f in "$work"/*/server.log "$work"/*/conn-*.log "$work"/*/stderr; do
             [ -s "$f" ] || continue

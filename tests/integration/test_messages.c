@@ -824,7 +824,9 @@ static void test_streamed_20_mib_in_bounded_memory(void **state)
                   after, reset ? "yes" : "no");
     assert_true(before > 0 && after > 0);
     assert_true(after - before < 16 * 1024);
-    if (!IT_SANITIZED)
+    /* Under a wrapper (valgrind) the process holds the wrapper's memory
+     * too: only the growth says something then. */
+    if (!IT_SANITIZED && !getenv("ASMTP_TEST_WRAPPER"))
         assert_true(after < 50 * 1024);
 }
 
