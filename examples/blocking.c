@@ -4,6 +4,7 @@
  *
  *   blocking HOST PORT < message.eml
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ int main(int argc, char **argv)
     asmtp_content content;
     asmtp_sync *sync;
     int failed;
+
+    signal(SIGPIPE, SIG_IGN); /* a server that hangs up must not kill us */
 
     if (argc != 3) {
         fprintf(stderr, "usage: %s HOST PORT < message\n", argv[0]);

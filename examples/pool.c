@@ -4,6 +4,7 @@
  *
  *   pool HOST PORT FROM TO
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
     asmtp_recipient rcpt;
     asmtp_envelope envelope;
     asmtp_content content;
+
+    signal(SIGPIPE, SIG_IGN); /* a server that hangs up must not kill us */
 
     if (argc != 5) {
         fprintf(stderr, "usage: %s HOST PORT FROM TO\n", argv[0]);

@@ -5,6 +5,7 @@
  *
  *   uv HOST PORT FROM TO
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ int main(int argc, char **argv)
     asmtp_recipient rcpt;
     asmtp_envelope envelope;
     uv_loop_t *loop = uv_default_loop();
+
+    signal(SIGPIPE, SIG_IGN); /* a server that hangs up must not kill us */
 
     if (argc != 5) {
         fprintf(stderr, "usage: %s HOST PORT FROM TO\n", argv[0]);

@@ -35,8 +35,12 @@ static _Thread_local char read_buffer[READ_SIZE];
 
 static void on_timer(uv_timer_t *timer);
 
+/* The loop's time, brought up to date first: it is cached from the last
+ * poll, and work submitted after an idle spell would otherwise start its
+ * timeout in the past. */
 static uint64_t now_ms(const asmtp_client *c)
 {
+    uv_update_time(c->loop);
     return uv_now(c->loop);
 }
 
@@ -322,8 +326,7 @@ static int queue_write(asmtp_client *c, const unsigned char *p, size_t len,
     c->writing = true;
     c->write_len = len;
     c->write_from_session = from_session;
-    c->write_secret =
-        from_session && asmtp__session_output_secret(c->session);
+    c->write_secret = from_session && asmtp__session_output_secret(c->session);
     return 0;
 }
 

@@ -1561,8 +1561,13 @@ static void on_quit(asmtp_session *s, op *o, asmtp_reply *reply)
         asmtp__reply_free(s->mem, reply);
         return;
     }
-    op_finish(s, o, positive(reply) ? 0 : ASMTP_ERR_COMMAND_REFUSED, reply,
-              "QUIT: %s", render_reply(reply, text, sizeof text));
+    /* A 421 ends the session as QUIT would, but says the server closed
+     * it: reported as everywhere else. */
+    op_finish(s, o,
+              positive(reply)      ? 0
+              : reply->code == 421 ? ASMTP_ERR_SHUTDOWN
+                                   : ASMTP_ERR_COMMAND_REFUSED,
+              reply, "QUIT: %s", render_reply(reply, text, sizeof text));
 }
 
 /* A 421 that answers a transaction's command is that command's reply too
@@ -1738,10 +1743,9 @@ static void fill_send_result(const asmtp_session *s, const op *o,
     r->refused_count = t->rcpt_count - t->accepted;
     r->data_reply = t->data_reply;
     r->final_reply = t->end_shutdown ? s->fatal_reply : t->final_reply;
-    r->maybe_delivered = t->confused ||
-                         (o->error && t->end_queued && !r->final_reply &&
-                          s->out_written >= t->end_offset &&
-                          !s->closed_by_reply);
+    r->maybe_delivered =
+        t->confused || (o->error && t->end_queued && !r->final_reply &&
+                        s->out_written >= t->end_offset && !s->closed_by_reply);
     r->warned = t->warned;
 }
 

@@ -10,6 +10,10 @@
  * Threads: a client belongs to its loop's thread. Callbacks run on it.
  * Re-entrancy: a callback may submit operations, close the client or free
  * it; the free happens when the callback returns.
+ *
+ * Signals: ignore SIGPIPE in the program (signal(SIGPIPE, SIG_IGN)). A
+ * server that closes while the client writes raises it, and libuv leaves
+ * it to the program; ignored, the write fails and the operation with it.
  */
 #ifndef ASMTP_CLIENT_H
 #define ASMTP_CLIENT_H
