@@ -153,8 +153,7 @@ static void check_measure(const asmtp__body_encoder *enc, const uint8_t *in,
 
 /* The encoding done the slow way, an octet at a time, as the header
  * comment of body.h describes it. */
-static void reference(asmtp__buf *out, int mode, const uint8_t *in,
-                      size_t len)
+static void reference(asmtp__buf *out, int mode, const uint8_t *in, size_t len)
 {
     bool line_start = true;
 

@@ -70,8 +70,8 @@ static void submit_all(asmtp_client *c, size_t *stream_left)
     asmtp_envelope env = {"a@example.org", rcpts, 2, 0,
                           ASMTP_RET_HDRS,  "id1", 0};
     asmtp_content mem = {".x\r\n", 4, NULL, 0, NULL, NULL, 0, false};
-    asmtp_content msg = {message, sizeof message - 1, NULL, 0,
-                         NULL,    NULL,               0, false};
+    asmtp_content msg = {message, sizeof message - 1, NULL, 0, NULL, NULL, 0,
+                         false};
     asmtp_content stream = {NULL, 0, NULL, 0, read_body, stream_left, 0, false};
     asmtp_credentials creds = {{(const unsigned char *)"user", 4},
                                {(const unsigned char *)"pass", 4},

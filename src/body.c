@@ -285,8 +285,7 @@ static uint64_t longest_within(const unsigned char *q, uint64_t lf,
 }
 
 #ifdef ASMTP__BODY_AVX2
-__attribute__((target("avx2"))) static inline uint64_t
-mask32(__m256i v, char c)
+__attribute__((target("avx2"))) static inline uint64_t mask32(__m256i v, char c)
 {
     return (uint32_t)_mm256_movemask_epi8(
         _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)));
@@ -464,8 +463,7 @@ int asmtp__body_encode(asmtp__body_encoder *enc, const void *data, size_t len,
             if (p == end)
                 break;
             if (n == 0)
-                retry = (size_t)(end - p) > CLEAN_RETRY ? p + CLEAN_RETRY
-                                                        : end;
+                retry = (size_t)(end - p) > CLEAN_RETRY ? p + CLEAN_RETRY : end;
         }
         p = encode_line(&state, p, end, &wr, &finder);
         if (p > scanned) {

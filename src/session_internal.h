@@ -142,7 +142,7 @@ struct asmtp_session {
     bool need_rset;
     bool closed_by_reply; /* a 421 answered a command: nothing after it
                              was taken in */
-    bool quit_queued; /* no more operations are accepted */
+    bool quit_queued;     /* no more operations are accepted */
     bool quit_sent;
     bool want_close;
     bool tls_notified; /* start_tls has been called for this pause */
@@ -159,9 +159,9 @@ struct asmtp_session {
     unsigned char *read_buf;
 
     op *ops_head, *ops_tail;
-    op *emit;       /* first op with commands still to queue */
-    op *content_op; /* op whose content is being produced */
-    op *resend;     /* first op to be sent again, after RSET */
+    op *emit;                 /* first op with commands still to queue */
+    op *content_op;           /* op whose content is being produced */
+    op *resend;               /* first op to be sent again, after RSET */
     uint64_t failed_bdat_end; /* offset past the last failed BDAT LAST */
     uint64_t rset_at;         /* offset past the last RSET */
 
