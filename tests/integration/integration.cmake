@@ -3,7 +3,8 @@
 # directory, passes that directory, and stops the servers by PID.
 # Included from tests/CMakeLists.txt.
 set(ASMTP_IT_DIR ${CMAKE_CURRENT_LIST_DIR})
-foreach(name tls auth messages faults sync pool resume)
+foreach(name tls auth messages faults sync pool resume fault_matrix
+             pool_faults)
   add_executable(integration_${name} ${ASMTP_IT_DIR}/test_${name}.c
                  ${ASMTP_IT_DIR}/it_support.c)
   target_compile_options(integration_${name} PRIVATE ${ASMTP_WARNINGS})
