@@ -50,11 +50,14 @@ demo: build
 
 # The integration tests' C programs, against their real servers, under
 # valgrind's memcheck (the wrappers run them through ASMTP_TEST_WRAPPER).
+# Not the fault matrix: its silence cells fail their server-side check
+# under valgrind (it runs under ASan and LeakSanitizer instead, with a
+# leak check in every cell).
 valgrind: build
 	@scripts/ensure-packages $(DEB_PACKAGES_VALGRIND)
 	cd $(BUILD) && ASMTP_TEST_WRAPPER="$(VALGRIND)" \
-	    ctest --output-on-failure -L integration -j $(JOBS) \
-	    --timeout 600
+	    ctest --output-on-failure -L integration -E fault_matrix \
+	    -j $(JOBS) --timeout 600
 
 # Built with clang, so that one of the two runs checks clang's warnings.
 sanitize: deps
