@@ -166,7 +166,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 /* Pass n octets on, unless the fault comes within them: then pass what
  * comes before it and break the connection. */
-static void pass(proxy_link *l, uv_tcp_t *to, const char *p, size_t n, int fault)
+static void pass(proxy_link *l, uv_tcp_t *to, const char *p, size_t n,
+                 int fault)
 {
     size_t *passed = &l->passed[fault == FAULT_SHUTDOWN];
 
@@ -341,11 +342,10 @@ static void sample(soak *s, double t)
            "queued=%zu in_flight=%zu open=%zu submitted=%lu delivered=%lu "
            "failed=%lu maybe_delivered=%lu retries=%llu connections=%lu "
            "dropped=%lu shut_down=%lu\n",
-           t, rss_kib(), fds, sockets,
-           s->submitted - s->delivered - s->failed, st.queued, st.in_flight,
-           st.open, s->submitted, s->delivered, s->failed,
-           s->maybe_delivered, s->retries, s->accepted,
-           s->dropped, s->shut_down);
+           t, rss_kib(), fds, sockets, s->submitted - s->delivered - s->failed,
+           st.queued, st.in_flight, st.open, s->submitted, s->delivered,
+           s->failed, s->maybe_delivered, s->retries, s->accepted, s->dropped,
+           s->shut_down);
     fflush(stdout);
 }
 

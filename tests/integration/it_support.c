@@ -479,3 +479,43 @@ char *it_base64(const void *data, size_t len)
     *o = '\0';
     return out;
 }
+
+/* ---- Counting allocator -------------------------------------------------- */
+
+static void *count_malloc(size_t size, void *ud)
+{
+    it_counting_mem *m = ud;
+    void *p = malloc(size ? size : 1);
+
+    if (p)
+        m->live++;
+    return p;
+}
+
+static void *count_realloc(void *ptr, size_t size, void *ud)
+{
+    it_counting_mem *m = ud;
+    void *p = realloc(ptr, size ? size : 1);
+
+    if (p && !ptr)
+        m->live++;
+    return p;
+}
+
+static void count_free(void *ptr, void *ud)
+{
+    it_counting_mem *m = ud;
+
+    if (ptr)
+        m->live--;
+    free(ptr);
+}
+
+void it_counting_mem_init(it_counting_mem *m)
+{
+    memset(m, 0, sizeof *m);
+    m->mem.user_data = m;
+    m->mem.malloc = count_malloc;
+    m->mem.realloc = count_realloc;
+    m->mem.free = count_free;
+}

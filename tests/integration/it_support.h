@@ -145,4 +145,12 @@ size_t it_count(const char *hay, const char *needle);
 /* Base64 (for looking for encoded secrets). Malloc'd, NUL-terminated. */
 char *it_base64(const void *data, size_t len);
 
+/* An allocator for the library that counts the blocks it has handed out
+ * and not had back: live must be 0 once everything is freed. */
+typedef struct it_counting_mem {
+    asmtp_mem mem;
+    long live;
+} it_counting_mem;
+void it_counting_mem_init(it_counting_mem *m);
+
 #endif

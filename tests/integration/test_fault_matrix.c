@@ -713,49 +713,6 @@ static void check_ops(verdict *v, const cell *c, const int *ops, size_t n,
 
 /* ---- Resources --------------------------------------------------------- */
 
-typedef struct counting_mem {
-    asmtp_mem mem;
-    long live;
-} counting_mem;
-
-static void *count_malloc(size_t size, void *ud)
-{
-    counting_mem *m = ud;
-    void *p = malloc(size ? size : 1);
-
-    if (p)
-        m->live++;
-    return p;
-}
-
-static void *count_realloc(void *ptr, size_t size, void *ud)
-{
-    counting_mem *m = ud;
-    void *p = realloc(ptr, size ? size : 1);
-
-    if (p && !ptr)
-        m->live++;
-    return p;
-}
-
-static void count_free(void *ptr, void *ud)
-{
-    counting_mem *m = ud;
-
-    if (ptr)
-        m->live--;
-    free(ptr);
-}
-
-static void counting_mem_init(counting_mem *m)
-{
-    memset(m, 0, sizeof *m);
-    m->mem.user_data = m;
-    m->mem.malloc = count_malloc;
-    m->mem.realloc = count_realloc;
-    m->mem.free = count_free;
-}
-
 /* The open file descriptors of this process, from /proc/self/fd. */
 typedef struct fd_list {
     int count;
@@ -771,9 +728,12 @@ static void list_fds(fd_list *l)
     l->count = 0;
     if (!d)
         return;
-    while ((e = readdir(d)))
-        if (e->d_name[0] != '.' && atoi(e->d_name) != self && l->count < 256)
-            l->fds[l->count++] = atoi(e->d_name);
+    while ((e = readdir(d))) {
+        int fd = (int)strtol(e->d_name, NULL, 10);
+
+        if (e->d_name[0] != '.' && fd != self && l->count < 256)
+            l->fds[l->count++] = fd;
+    }
     closedir(d);
 }
 
@@ -902,7 +862,7 @@ static void list_missing(verdict *v, const int *ops, const seen *got, size_t n,
 }
 
 static void check_resources(verdict *v, const fd_list *before,
-                            const counting_mem *m)
+                            const it_counting_mem *m)
 {
     fd_list after;
 
@@ -936,7 +896,7 @@ static void run_async(const cell *c, verdict *v)
     fd_list fds;
     asmtp_client *client = NULL;
     bool guard_fired = false;
-    counting_mem mem;
+    it_counting_mem mem;
     uv_timer_t guard;
     uv_loop_t loop;
     int rv;
@@ -944,7 +904,7 @@ static void run_async(const cell *c, verdict *v)
     v->api = "async";
     list_fds(&fds);
     memset(got, 0, sizeof got);
-    counting_mem_init(&mem);
+    it_counting_mem_init(&mem);
     uv_loop_init(&loop);
     rv = asmtp_client_new(&client, &loop, &config, &mem.mem);
     if (rv) {
@@ -1024,7 +984,7 @@ static void run_blocking(const cell *c, verdict *v)
     asmtp_content content = content_for(c);
     int ops[8];
     size_t n = ops_of(c->step, ops);
-    counting_mem mem;
+    it_counting_mem mem;
     fd_list fds;
     asmtp_sync *s = NULL;
     seen got[8];
@@ -1033,7 +993,7 @@ static void run_blocking(const cell *c, verdict *v)
     v->api = "blocking";
     list_fds(&fds);
     memset(got, 0, sizeof got);
-    counting_mem_init(&mem);
+    it_counting_mem_init(&mem);
     rv = asmtp_sync_new(&s, &config, &mem.mem);
     if (rv) {
         failf(v, "asmtp_sync_new: %s", error_name(rv));

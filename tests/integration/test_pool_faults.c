@@ -41,39 +41,6 @@ typedef struct scenario {
     bool all_failed; /* the fault outlasts the retries */
 } scenario;
 
-typedef struct counting_mem {
-    asmtp_mem mem;
-    long live;
-} counting_mem;
-
-static void *count_malloc(size_t size, void *ud)
-{
-    counting_mem *m = ud;
-    void *p = malloc(size ? size : 1);
-
-    if (p)
-        m->live++;
-    return p;
-}
-
-static void *count_realloc(void *ptr, size_t size, void *ud)
-{
-    counting_mem *m = ud;
-    void *p = realloc(ptr, size ? size : 1);
-
-    if (p && !ptr)
-        m->live++;
-    return p;
-}
-
-static void count_free(void *ptr, void *ud)
-{
-    counting_mem *m = ud;
-
-    if (ptr)
-        m->live--;
-    free(ptr);
-}
 
 static int count_fds(void)
 {
@@ -137,13 +104,13 @@ static void run_scenario(const scenario *sc)
     asmtp_envelope env;
     asmtp_pool_config config;
     asmtp_pool_stats stats;
-    counting_mem mem = {{NULL, count_malloc, count_realloc, count_free}, 0};
+    it_counting_mem mem;
     int delivered = 0, failed = 0, maybe = 0, maybe_stored = 0, fds;
     uv_loop_t loop, warm_up;
     asmtp_pool *pool;
     int done;
 
-    mem.mem.user_data = &mem;
+    it_counting_mem_init(&mem);
     memset(msgs, 0, sizeof msgs);
     memset(&env, 0, sizeof env);
     env.sender = "alice@example.org";
