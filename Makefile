@@ -50,9 +50,11 @@ demo: build
 
 # The integration tests' C programs, against their real servers, under
 # valgrind's memcheck (the wrappers run them through ASMTP_TEST_WRAPPER).
-# Not the fault matrix: its silence cells fail their server-side check
-# under valgrind (it runs under ASan and LeakSanitizer instead, with a
-# leak check in every cell).
+# Not the fault matrix: in its silence column the short client timeout
+# covers the steps before the fault too, and under valgrind on a loaded
+# machine those do not always finish within it (159 of 160 cells passed
+# in a try). It runs under ASan and LeakSanitizer, with a leak check in
+# every cell.
 valgrind: build
 	@scripts/ensure-packages $(DEB_PACKAGES_VALGRIND)
 	cd $(BUILD) && ASMTP_TEST_WRAPPER="$(VALGRIND)" \
