@@ -41,7 +41,6 @@ typedef struct scenario {
     bool all_failed; /* the fault outlasts the retries */
 } scenario;
 
-
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
