@@ -1,5 +1,6 @@
 # Sourced by the integration tests: starts tests/servers/aiosmtpd-sink.py
-# in a scratch directory ($dir), sets $port, and stops it on exit.
+# in a scratch directory ($dir), sets $port, and stops it on exit; and
+# defines wrapped.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 dir=$(mktemp -d)
 server_pid=
@@ -20,3 +21,10 @@ while [ ! -f "$dir/port" ]; do
     sleep 0.05
 done
 port=$(cat "$dir/port")
+
+# Runs a program of ours; with ASMTP_TEST_WRAPPER set (`make valgrind`),
+# under that command.
+wrapped() {
+    # shellcheck disable=SC2086  # the wrapper is a command line
+    ${ASMTP_TEST_WRAPPER:-} "$@"
+}

@@ -10,7 +10,7 @@ wait_servers
 port=$(cat "$work/sink/port")
 for options in "" "--no-pipelining --no-chunking"; do
     # shellcheck disable=SC2086  # options are words
-    out=$("$bench" -H 127.0.0.1 -p "$port" -n 30 -c 3 -s 4096 -r 2 \
+    out=$(wrapped "$bench" -H 127.0.0.1 -p "$port" -n 30 -c 3 -s 4096 -r 2 \
         --max-seconds 60 --kv $options)
     echo "$out"
     case $out in

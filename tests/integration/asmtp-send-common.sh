@@ -16,6 +16,8 @@
 #                     stdout to $work/out and stderr to $work/err, and fails
 #                     the test unless the exit status is STATUS
 #   fail MESSAGE      prints MESSAGE with the last output and exits 1
+#   wrapped PROGRAM ARGS...
+#                     runs PROGRAM, under ASMTP_TEST_WRAPPER when set
 # Every server started here is stopped by its own PID on exit.
 set -eu
 
@@ -37,6 +39,11 @@ stop_servers() {
 }
 trap stop_servers EXIT
 trap 'exit 1' INT TERM HUP
+
+wrapped() {
+    # shellcheck disable=SC2086  # the wrapper is a command line
+    ${ASMTP_TEST_WRAPPER:-} "$@"
+}
 
 fail() {
     echo "FAIL: $*"
@@ -95,7 +102,7 @@ run_send() {
     want=$1
     shift
     set +e
-    "$send" "$@" <"$msg" >"$work/out" 2>"$work/err"
+    wrapped "$send" "$@" <"$msg" >"$work/out" 2>"$work/err"
     got=$?
     set -e
     [ "$got" -eq "$want" ] ||

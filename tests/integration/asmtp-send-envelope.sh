@@ -17,7 +17,7 @@ expect() {
     want=$1
     shift 2
     n=$((n + 1))
-    "$send" -H 127.0.0.1 -p "$port" "$@" <"$dir/in" >"$dir/out" \
+    wrapped "$send" -H 127.0.0.1 -p "$port" "$@" <"$dir/in" >"$dir/out" \
         2>"$dir/err" ||
         { echo "asmtp-send $* failed ($?):"; cat "$dir/err"; exit 1; }
     printf '%s' "$want" | cmp - "$dir/$n.envelope" ||

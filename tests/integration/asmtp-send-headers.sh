@@ -42,13 +42,13 @@ check() {
         { echo "envelope $n differs:"; cat "$dir/$n.envelope"; exit 1; }
 }
 
-"$send" -H 127.0.0.1 -p "$port" <"$dir/in" >"$dir/out" 2>"$dir/err" ||
+wrapped "$send" -H 127.0.0.1 -p "$port" <"$dir/in" >"$dir/out" 2>"$dir/err" ||
     { echo "asmtp-send failed ($?):"; cat "$dir/err"; exit 1; }
 check 1
 
 # The same message with LF line ends, from --file: sent with CRLF.
 tr -d '\r' <"$dir/in" >"$dir/in-lf"
-"$send" -H 127.0.0.1 -p "$port" --file "$dir/in-lf" </dev/null \
+wrapped "$send" -H 127.0.0.1 -p "$port" --file "$dir/in-lf" </dev/null \
     >"$dir/out" 2>"$dir/err" ||
     { echo "asmtp-send --file failed ($?):"; cat "$dir/err"; exit 1; }
 check 2

@@ -8,7 +8,7 @@ foreach(name headers envelope json exit auth tls)
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/asmtp-send-${name}.sh
                    $<TARGET_FILE:asmtp-send>)
   set_tests_properties(integration.asmtp-send-${name} PROPERTIES
-      LABELS integration TIMEOUT 60)
+      LABELS integration TIMEOUT 300)
 endforeach()
 
 # asmtp-bench against aiosmtpd: a smoke test, no timing.

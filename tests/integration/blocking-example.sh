@@ -10,7 +10,7 @@ printf 'From: Alice <alice@example.org>\nTo: bob@example.net, "Carol, C." <carol
     >"$dir/message"
 printf 'From: Alice <alice@example.org>\r\nTo: bob@example.net, "Carol, C." <carol@example.net>\r\nSubject: hi\r\n\r\nHello\r\n.dot line\r\n' \
     >"$dir/expected"
-"$example" 127.0.0.1 "$port" <"$dir/message" 2>"$dir/log"
+wrapped "$example" 127.0.0.1 "$port" <"$dir/message" 2>"$dir/log"
 cmp "$dir/expected" "$dir/1.content"
 printf 'alice@example.org\nbob@example.net\ncarol@example.net\nhidden@example.net\n' |
     cmp - "$dir/1.envelope"

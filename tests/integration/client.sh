@@ -4,5 +4,4 @@
 set -eu
 program=$1
 . "$(dirname "$0")/aiosmtpd.sh"
-# shellcheck disable=SC2086  # the wrapper is a command line
-${ASMTP_TEST_WRAPPER:-} "$program" "$port"
+wrapped "$program" "$port"

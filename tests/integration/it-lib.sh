@@ -7,6 +7,9 @@
 #   start_fault NAME "SCRIPT [SCRIPT2...]" [fault-server.py options...]
 #       (SCRIPT is a file name in tests/integration/faults/, without .script)
 #   wait_servers      wait until every server started has written its port
+#   wrapped PROGRAM ARGS...   PROGRAM, under ASMTP_TEST_WRAPPER when set
+#   run_tests PROGRAM         PROGRAM $work, wrapped, with the servers'
+#                             logs shown when it fails
 #
 # The C programs get $work as their first argument and find server NAME's
 # port (or socket path) in $work/NAME/port and its records in $work/NAME.
@@ -90,12 +93,17 @@ wait_servers() {
     done
 }
 
-# Run the test program; on failure show what the servers saw. With
-# ASMTP_TEST_WRAPPER set (`make valgrind`), under that command.
+# Runs a program of ours; with ASMTP_TEST_WRAPPER set (`make valgrind`),
+# under that command.
+wrapped() {
+    # shellcheck disable=SC2086  # the wrapper is a command line
+    ${ASMTP_TEST_WRAPPER:-} "$@"
+}
+
+# Run the test program, wrapped; on failure show what the servers saw.
 run_tests() {
     rc=0
-    # shellcheck disable=SC2086  # the wrapper is a command line
-    ${ASMTP_TEST_WRAPPER:-} "$@" "$work" || rc=$?
+    wrapped "$@" "$work" || rc=$?
     if [ $rc -ne 0 ]; then
         for f in "$work"/*/server.log "$work"/*/conn-*.log "$work"/*/stderr; do
             [ -s "$f" ] || continue

@@ -12,7 +12,7 @@ printf 'Subject: poll example\n\n.leading dot\n.\nbare\rCR\r\nend' \
 printf 'Subject: poll example\r\n\r\n.leading dot\r\n.\r\nbare\r\nCR\r\nend\r\n' \
     >"$dir/expected"
 
-"$example" 127.0.0.1 "$port" sender@example.org one@example.net \
+wrapped "$example" 127.0.0.1 "$port" sender@example.org one@example.net \
     two@example.net <"$dir/message"
 
 cmp "$dir/expected" "$dir/1.content"

@@ -5,7 +5,7 @@ set -eu
 example=$1
 . "$(dirname "$0")/aiosmtpd.sh"
 
-"$example" 127.0.0.1 "$port" a@example.org b@example.net >"$dir/out"
+wrapped "$example" 127.0.0.1 "$port" a@example.org b@example.net >"$dir/out"
 grep -q '^20 delivered, 0 failed, ' "$dir/out"
 connections=$(sed 's/.*failed, \([0-9]*\) connections/\1/' "$dir/out")
 [ "$connections" -ge 4 ]

@@ -7,7 +7,7 @@ set -eu
 example=$1
 . "$(dirname "$0")/aiosmtpd.sh"
 
-"$example" 127.0.0.1 "$port" someone@example.net >"$dir/out"
+wrapped "$example" 127.0.0.1 "$port" someone@example.net >"$dir/out"
 grep -E '^[A-Z]' "$dir/out" | cut -d: -f1 >"$dir/order"
 printf 'EHLO\nNOOP\nHELP\nVRFY\nEXPN\nRSET\nXPROBE\nEHLO again\nQUIT\n' |
     cmp - "$dir/order"

@@ -5,7 +5,7 @@ set -eu
 example=$1
 . "$(dirname "$0")/aiosmtpd.sh"
 
-"$example" 127.0.0.1 "$port" a@example.org b@example.net >"$dir/out"
+wrapped "$example" 127.0.0.1 "$port" a@example.org b@example.net >"$dir/out"
 printf 'connect: ok\nmessage 1: ok\nmessage 2: ok\nmessage 3: ok\nquit: ok\n' |
     cmp - "$dir/out"
 for i in 1 2 3; do
