@@ -88,7 +88,9 @@ discard_start() {
 sink_start() {
     local port
     port=$(free_port) || return 1
-    timeout "$SERVER_LIFETIME" "${SERVER_PIN[@]}" "$SMTP_SINK" -u nobody \
+    local as=()
+    [ "$(id -u)" = 0 ] && as=(-u nobody)
+    timeout "$SERVER_LIFETIME" "${SERVER_PIN[@]}" "$SMTP_SINK" "${as[@]}" \
         -m 1000 "$@" "$BENCH_HOST:$port" 1024 &
     SERVER_PID=$!
     SERVER_PORT=$port

@@ -1,7 +1,9 @@
 # Sourced by the integration tests: starts tests/servers/aiosmtpd-sink.py
 # in a scratch directory ($dir), sets $port, and stops it on exit; and
-# defines wrapped.
+# defines wrapped (wrapped.sh).
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/integration/wrapped.sh
+. "$top/tests/integration/wrapped.sh"
 dir=$(mktemp -d)
 server_pid=
 stop_server() {
@@ -22,9 +24,3 @@ while [ ! -f "$dir/port" ]; do
 done
 port=$(cat "$dir/port")
 
-# Runs a program of ours; with ASMTP_TEST_WRAPPER set (`make valgrind`),
-# under that command.
-wrapped() {
-    # shellcheck disable=SC2086  # the wrapper is a command line
-    ${ASMTP_TEST_WRAPPER:-} "$@"
-}

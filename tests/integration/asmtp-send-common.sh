@@ -23,6 +23,8 @@ set -eu
 
 send=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=tests/integration/wrapped.sh
+. "$top/tests/integration/wrapped.sh"
 py=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/asmtp-send-test.XXXXXX")
 msg=$work/message
@@ -39,11 +41,6 @@ stop_servers() {
 }
 trap stop_servers EXIT
 trap 'exit 1' INT TERM HUP
-
-wrapped() {
-    # shellcheck disable=SC2086  # the wrapper is a command line
-    ${ASMTP_TEST_WRAPPER:-} "$@"
-}
 
 fail() {
     echo "FAIL: $*"
@@ -76,7 +73,7 @@ start_server() {
     srv=$work/$name
     mkdir "$srv"
     "$py" "$top/tests/servers/aiosmtpd-server.py" --dir "$srv" \
-        --lifetime 120 "$@" >"$srv/stdout" 2>"$srv/stderr" &
+        --lifetime 290 "$@" >"$srv/stdout" 2>"$srv/stderr" &
     pid=$!
     wait_server aiosmtpd-server.py "$@"
 }
@@ -86,7 +83,7 @@ start_fault() {
     mkdir "$srv"
     printf '%s\n' "$2" >"$srv/script"
     "$py" "$top/tests/servers/fault-server.py" --dir "$srv" \
-        --script "$srv/script" --lifetime 60 >"$srv/stdout" \
+        --script "$srv/script" --lifetime 290 >"$srv/stdout" \
         2>"$srv/stderr" &
     pid=$!
     wait_server fault-server.py

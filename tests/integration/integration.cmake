@@ -17,5 +17,5 @@ foreach(name tls auth messages faults sync pool resume fault_matrix
       LABELS integration TIMEOUT 120)
 endforeach()
 # The matrix bounds each cell itself (a child still running after 100 s
-# is killed); under valgrind its 170 cells, two at a time, take minutes.
+# is killed); under valgrind its 160 cells, two at a time, take minutes.
 set_tests_properties(integration.fault_matrix PROPERTIES TIMEOUT 1800)

@@ -15,6 +15,8 @@
 # port (or socket path) in $work/NAME/port and its records in $work/NAME.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tests/integration
+# shellcheck source=tests/integration/wrapped.sh
+. "$here/wrapped.sh"
 servers=$top/tests/servers
 py=/usr/bin/python3
 work=$(mktemp -d "${TMPDIR:-/tmp}/asmtp-it.XXXXXX")
@@ -93,12 +95,6 @@ wait_servers() {
     done
 }
 
-# Runs a program of ours; with ASMTP_TEST_WRAPPER set (`make valgrind`),
-# under that command.
-wrapped() {
-    # shellcheck disable=SC2086  # the wrapper is a command line
-    ${ASMTP_TEST_WRAPPER:-} "$@"
-}
 
 # Run the test program, wrapped; on failure show what the servers saw.
 run_tests() {
