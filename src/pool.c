@@ -411,13 +411,13 @@ static int open_conn(asmtp_pool *p, pool_conn *conn)
     return 0;
 }
 
-/* A connection that can take one more message now, opening one if needed. */
 /*
- * Where the next message goes: an open connection with nothing in flight,
- * else a new connection while there is room for one, else the open one
- * with the fewest messages in flight (pipelined behind them). So a
- * backlog spreads over every connection allowed, and large messages do
- * not queue behind each other while a connection could carry them.
+ * Where the next message goes: an open connection with nothing in
+ * flight, else a new connection while there is room for one, else the
+ * open one with the fewest messages in flight (pipelined behind them);
+ * NULL when none can take it now. So a backlog spreads over every
+ * connection allowed, and large messages do not queue behind each other
+ * while a connection could carry them.
  */
 static pool_conn *pick(asmtp_pool *p)
 {
